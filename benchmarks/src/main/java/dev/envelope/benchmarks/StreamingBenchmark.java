@@ -1,0 +1,107 @@
+package dev.envelope.benchmarks;
+
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Streams {@code totalBytes} (256 MiB) of plaintext through an encrypting stream in 8 KiB writes
+ * (the buffer size of {@code InputStream.transferTo}) into a sink that only counts. Each fork gets a
+ * 64 MiB heap, so a run that completes proves no implementation holds the message in memory;
+ * {@code peakHeapMiB} is the sum of the heap pools' peak use during the operation (an upper bound
+ * of the heap in use at any instant, mostly the young generation filling up before a GC).
+ *
+ * <pre>java -jar benchmarks/target/benchmarks.jar StreamingBenchmark -prof gc</pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2)
+@Measurement(iterations = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xms64m", "-Xmx64m"})
+public class StreamingBenchmark {
+  private static final int WRITE = 8 << 10;
+
+  @Param
+  public StreamImplementation impl;
+
+  @Param({"268435456"})
+  public long totalBytes;
+
+  private StreamImplementation.StreamCodec codec;
+  private final byte[] chunk = Implementation.randomBytes(WRITE);
+  private List<MemoryPoolMXBean> heapPools;
+
+  /** Secondary results reported beside the time of each iteration. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class Memory {
+    public long peakHeapMiB;
+    public long ciphertextMiB;
+  }
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    codec = impl.create();
+    heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(p -> p.getType() == MemoryType.HEAP)
+        .toList();
+  }
+
+  @Setup(Level.Iteration)
+  public void resetPeaks() {
+    System.gc();
+    heapPools.forEach(MemoryPoolMXBean::resetPeakUsage);
+  }
+
+  @Benchmark
+  public long encryptStream(Memory memory) throws Exception {
+    CountingSink sink = new CountingSink();
+    try (OutputStream out = codec.encryptingStream(sink)) {
+      for (long left = totalBytes; left > 0; left -= WRITE) {
+        out.write(chunk, 0, (int) Math.min(WRITE, left));
+      }
+    }
+    if (sink.count < totalBytes) {
+      throw new IllegalStateException(impl + " wrote less ciphertext than plaintext");
+    }
+    long peak = 0;
+    for (MemoryPoolMXBean p : heapPools) {
+      peak += p.getPeakUsage().getUsed();
+    }
+    memory.peakHeapMiB = peak >> 20;
+    memory.ciphertextMiB = sink.count >> 20;
+    return sink.count;
+  }
+
+  /** Counts what it is given and keeps nothing. */
+  static final class CountingSink extends OutputStream {
+    long count;
+
+    @Override
+    public void write(int b) {
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      count += len;
+    }
+  }
+}
