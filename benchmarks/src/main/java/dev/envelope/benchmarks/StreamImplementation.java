@@ -13,6 +13,7 @@ import com.google.crypto.tink.streamingaead.AesGcmHkdfStreamingParameters;
 import com.google.crypto.tink.streamingaead.StreamingAeadConfig;
 import dev.envelope.core.DataKeyCache;
 import dev.envelope.core.Envelope;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 
@@ -26,7 +27,17 @@ public enum StreamImplementation {
           .masterKeys(AesMasterKey.generate("bench"))
           .dataKeyCache(DataKeyCache.builder().build())
           .build();
-      return sink -> env.encryptingStream(sink, Contexts.CONTEXT);
+      return new StreamCodec() {
+        @Override
+        public OutputStream encryptingStream(OutputStream sink) {
+          return env.encryptingStream(sink, Contexts.CONTEXT);
+        }
+
+        @Override
+        public InputStream decryptingStream(InputStream source) {
+          return env.decryptingStream(source, Contexts.CONTEXT);
+        }
+      };
     }
   },
 
@@ -42,7 +53,17 @@ public enum StreamImplementation {
               .setCiphertextSegmentSizeBytes(Implementation.ENVELOPE_SEGMENT + 16)
               .build())
           .getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
-      return sink -> aead.newEncryptingStream(sink, Contexts.AAD);
+      return new StreamCodec() {
+        @Override
+        public OutputStream encryptingStream(OutputStream sink) throws Exception {
+          return aead.newEncryptingStream(sink, Contexts.AAD);
+        }
+
+        @Override
+        public InputStream decryptingStream(InputStream source) throws Exception {
+          return aead.newDecryptingStream(source, Contexts.AAD);
+        }
+      };
     }
   },
 
@@ -61,16 +82,29 @@ public enum StreamImplementation {
           .withEncryptionAlgorithm(CryptoAlgorithm.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
           .withEncryptionFrameSize(Implementation.ENVELOPE_SEGMENT)
           .build();
-      return sink -> crypto.createEncryptingStream(cmm, sink, Contexts.PAIRS);
+      return new StreamCodec() {
+        @Override
+        public OutputStream encryptingStream(OutputStream sink) {
+          return crypto.createEncryptingStream(cmm, sink, Contexts.PAIRS);
+        }
+
+        @Override
+        public InputStream decryptingStream(InputStream source) {
+          return crypto.createDecryptingStream(cmm, source);
+        }
+      };
     }
   };
 
   /** A new instance with fresh random keys. */
   public abstract StreamCodec create() throws Exception;
 
-  /** Wraps a sink in an encrypting stream; closing it finishes the message. */
-  @FunctionalInterface
+  /** The streaming facade. */
   public interface StreamCodec {
+    /** Wraps a sink in an encrypting stream; closing it finishes the message. */
     OutputStream encryptingStream(OutputStream sink) throws Exception;
+
+    /** Decrypts what {@link #encryptingStream} wrote; fails on tampering or truncation. */
+    InputStream decryptingStream(InputStream source) throws Exception;
   }
 }
