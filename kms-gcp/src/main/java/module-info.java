@@ -6,8 +6,8 @@
  * descriptor. At run time use the class path, as Google's libraries require.
  */
 module dev.envelope.gcp {
-  requires dev.envelope.core;
-  requires google.cloud.kms;
+  requires transitive dev.envelope.core;
+  requires transitive google.cloud.kms;
   requires com.google.protobuf;
   requires gax;
   requires gax.grpc;

@@ -26,7 +26,6 @@ import dev.envelope.core.MasterKey;
 import dev.envelope.core.SecretBytes;
 import dev.envelope.core.WrappedKey;
 import dev.envelope.gcp.internal.Endpoint;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -381,7 +380,7 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
           settings.setCredentialsProvider(NoCredentialsProvider.create())
               .setTransportChannelProvider(InstantiatingGrpcChannelProvider.newBuilder()
                   .setEndpoint(endpoint.target())
-                  .setChannelConfigurator(ManagedChannelBuilder::usePlaintext)
+                  .setChannelConfigurator(b -> b.usePlaintext())
                   .build());
         }
       }

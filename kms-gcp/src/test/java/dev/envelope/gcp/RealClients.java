@@ -5,7 +5,6 @@ import com.google.api.gax.grpc.InstantiatingGrpcChannelProvider;
 import com.google.cloud.kms.v1.KeyManagementServiceClient;
 import com.google.cloud.kms.v1.KeyManagementServiceSettings;
 import dev.envelope.testkit.gcp.GcpFakes;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -20,7 +19,7 @@ final class RealClients {
           .setCredentialsProvider(NoCredentialsProvider.create())
           .setTransportChannelProvider(InstantiatingGrpcChannelProvider.newBuilder()
               .setEndpoint(fakes.endpoint())
-              .setChannelConfigurator(ManagedChannelBuilder::usePlaintext)
+              .setChannelConfigurator(b -> b.usePlaintext())
               .build())
           .build());
     } catch (IOException e) {

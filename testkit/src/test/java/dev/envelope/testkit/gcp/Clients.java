@@ -6,7 +6,6 @@ import com.google.cloud.kms.v1.KeyManagementServiceClient;
 import com.google.cloud.kms.v1.KeyManagementServiceSettings;
 import com.google.cloud.secretmanager.v1.SecretManagerServiceClient;
 import com.google.cloud.secretmanager.v1.SecretManagerServiceSettings;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.zip.CRC32C;
@@ -42,7 +41,7 @@ final class Clients {
   private static InstantiatingGrpcChannelProvider channel(GcpFakes fakes) {
     return InstantiatingGrpcChannelProvider.newBuilder()
         .setEndpoint(fakes.endpoint())
-        .setChannelConfigurator(ManagedChannelBuilder::usePlaintext)
+        .setChannelConfigurator(b -> b.usePlaintext())
         .build();
   }
 
