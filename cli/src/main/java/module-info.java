@@ -1,0 +1,9 @@
+/** The envelope command line. */
+module dev.envelope.cli {
+  requires dev.envelope.core;
+  requires info.picocli;
+  requires java.sql;
+  requires com.fasterxml.jackson.databind;
+
+  opens dev.envelope.cli to info.picocli;
+}
