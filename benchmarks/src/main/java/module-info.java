@@ -5,6 +5,7 @@ module dev.envelope.benchmarks {
   requires com.google.crypto.tink;
   requires aws.encryption.sdk.java;
   requires java.management;
+  requires jdk.management;
 
   // JMH's generated harness and its runner reach the benchmark state reflectively.
   opens dev.envelope.benchmarks;
