@@ -8,7 +8,9 @@ import dev.envelope.core.internal.keyfile.KdfParams;
 import dev.envelope.core.internal.keyfile.KeyFileCodec;
 import dev.envelope.core.internal.keyfile.KeyFileEntry;
 import dev.envelope.core.internal.keyfile.KeyFileVersion;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,6 +26,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -418,6 +421,31 @@ class LocalKeyStoreTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void concurrentRotations_fromAnotherProcess_allRecorded() throws Exception {
+    LocalKeyStore store = plainStore();
+    store.createKey("orders");
+    int each = 40;
+    Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process child = new ProcessBuilder(javaBin.toString(), "-cp", System.getProperty("java.class.path"),
+        RotateInAnotherProcess.class.getName(), file().toString(), "orders", Integer.toString(each))
+        .redirectErrorStream(true)
+        .start();
+    BufferedReader childOut = new BufferedReader(new InputStreamReader(child.getInputStream()));
+    // Start rotating only once the child is about to, so the two really overlap.
+    assertThat(childOut.readLine()).isEqualTo("ready");
+    for (int i = 0; i < each; i++) {
+      store.rotate("orders");
+    }
+    String output = childOut.lines().collect(Collectors.joining("\n"));
+    assertThat(child.waitFor()).as(output).isZero();
+
+    LocalMasterKey key = LocalKeyStore.open(file(), null).masterKey("orders");
+
+    assertThat(key.versions()).hasSize(1 + 2 * each);
+    assertThat(key.version()).isEqualTo(1 + 2 * each);
   }
 
   @Test

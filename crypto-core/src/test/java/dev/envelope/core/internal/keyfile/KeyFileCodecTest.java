@@ -91,6 +91,18 @@ class KeyFileCodecTest {
   }
 
   @Test
+  void encode_decodedReferenceFile_reproducesItByteForByte() throws Exception {
+    byte[] reference;
+    try (var in = KeyFileCodecTest.class.getResourceAsStream("/keyfile/v1-plain.envk")) {
+      reference = in.readAllBytes();
+    }
+
+    byte[] reencoded = KeyFileCodec.encode(decodePlain(reference), null, null, null);
+
+    assertThat(reencoded).isEqualTo(reference);
+  }
+
+  @Test
   void encodeDecode_encrypted_roundTripsAndHeaderCarriesParameters() {
     SecretKeySpec k = FAST.deriveKey("pw".toCharArray(), SALT);
     byte[] file = KeyFileCodec.encode(sample(), FAST, SALT, k);
