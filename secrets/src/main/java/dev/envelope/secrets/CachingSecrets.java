@@ -136,8 +136,9 @@ public final class CachingSecrets implements AutoCloseable {
   }
 
   /**
-   * Stops the refresh threads this cache created (not an executor passed to the builder). Cached
-   * values stay readable; refreshes then happen only on callers' threads.
+   * Stops the refresh threads this cache created (not an executor passed to the builder). The cache
+   * stays usable: refreshes then run on the threads of callers that read a secret in its refresh
+   * window. The same happens whenever the executor rejects a refresh.
    */
   @Override
   public void close() {

@@ -391,6 +391,22 @@ class CachingSecretsTest {
   }
 
   /** Waits until {@code n} threads have registered and all of them are parked. */
+  @Test
+  void get_afterClose_refreshRunsOnCallerInsteadOfFailing() {
+    store.delegate.put(NAME, "v1");
+    CachingSecrets secrets = CachingSecrets.builder().store(store).ttl(TTL).refreshAhead(AHEAD)
+        .maxStale(Duration.ZERO).ticker(ticker).build();
+    secrets.get(NAME);
+    secrets.close();
+    store.delegate.put(NAME, "v2");
+    ticker.advance(TTL.minus(AHEAD));
+    assertThat(secrets.get(NAME).asString()).isEqualTo("v1"); // served; the refresh ran right here
+    assertThat(store.gets).hasValue(2);
+    assertThat(secrets.get(NAME).asString()).isEqualTo("v2");
+    ticker.advance(TTL);
+    assertThat(secrets.get(NAME).asString()).isEqualTo("v2"); // loaded, not a stale failure
+  }
+
   static void awaitAllWaiting(Set<Thread> threads, int n) throws InterruptedException {
     awaitTrue(() -> threads.size() == n && threads.stream()
         .allMatch(t -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING));

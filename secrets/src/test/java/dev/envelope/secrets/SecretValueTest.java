@@ -74,7 +74,8 @@ class SecretValueTest {
 
   @Test
   void asJson_map_works() {
-    assertThat(value("{\"a\":\"b\"}").asJson(Map.class)).containsEntry("a", "b");
+    Map<?, ?> map = value("{\"a\":\"b\"}").asJson(Map.class);
+    assertThat(map.get("a")).isEqualTo("b");
     assertThatThrownBy(() -> value("null").asJson(Map.class)).isInstanceOf(SecretFormatException.class);
   }
 

@@ -221,8 +221,9 @@ public final class RefreshingCache<K, V> {
     try {
       executor.execute(() -> load(key, s, f, true));
     } catch (RejectedExecutionException e) {
-      finish(key, s, f, null, new KmsException(describe.apply(key)
-          + " could not be refreshed: the refresh executor rejected the task", true, e), 0, true);
+      // The executor is shut down or saturated. Recording a failure would let a healthy store's
+      // value go stale and finally fail; refreshing here costs this caller one store call instead.
+      load(key, s, f, false);
     }
   }
 
