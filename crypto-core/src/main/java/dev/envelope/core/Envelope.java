@@ -137,7 +137,7 @@ public final class Envelope implements AutoCloseable {
   /** §3/§4: writes the header for a fresh message id and returns the content key. */
   private SecretKeySpec writeHeader(byte[] out, Materials m) {
     byte[] messageId = new byte[MessageFormat.MESSAGE_ID_LENGTH];
-    Gcm.randomBytes(messageId);
+    Gcm.publicRandomBytes(messageId);
     int commitmentOffset = MessageFormat.writeHeaderPrefix(out, messageId, m.headerMiddle);
     byte[] okm = Gcm.hkdfExpand(m.dataKey.unsafeBytes(),
         MessageFormat.kdfInfo(MessageFormat.SUITE_AES256_GCM_HKDF_COMMIT, messageId, 0), 64);
