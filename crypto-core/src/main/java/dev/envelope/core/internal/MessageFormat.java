@@ -144,22 +144,87 @@ public final class MessageFormat {
 
   // ---- parsing (§3), every length bounded before allocation ----
 
+  /** Where the parser reads from; it also answers for the bytes consumed so far. */
   private interface Source {
     void readFully(byte[] b, int off, int len) throws IOException, MalformedException;
+
+    /** CRC32C of every byte consumed so far. */
+    int crcSoFar();
+
+    /** A copy of every byte consumed so far. */
+    byte[] consumed();
+  }
+
+  /** Reads straight from the caller's array: no intermediate copy of the header. */
+  private static final class ArraySource implements Source {
+    private final byte[] buf;
+    private final int start;
+    private final int end;
+    private int pos;
+
+    ArraySource(byte[] buf, int off, int len) {
+      this.buf = buf;
+      this.start = off;
+      this.end = off + len;
+      this.pos = off;
+    }
+
+    @Override
+    public void readFully(byte[] b, int off, int len) throws MalformedException {
+      if (len > end - pos) {
+        throw new MalformedException("truncated header");
+      }
+      System.arraycopy(buf, pos, b, off, len);
+      pos += len;
+    }
+
+    @Override
+    public int crcSoFar() {
+      CRC32C crc = new CRC32C();
+      crc.update(buf, start, pos - start);
+      return (int) crc.getValue();
+    }
+
+    @Override
+    public byte[] consumed() {
+      return Arrays.copyOfRange(buf, start, pos);
+    }
+  }
+
+  /** Reads from a stream, keeping a copy of what it read (the header is authenticated later). */
+  private static final class StreamSource extends ByteArrayOutputStream implements Source {
+    private final InputStream in;
+
+    StreamSource(InputStream in) {
+      super(512);
+      this.in = in;
+    }
+
+    @Override
+    public void readFully(byte[] b, int off, int len) throws IOException, MalformedException {
+      int n = in.readNBytes(b, off, len);
+      if (n < len) {
+        throw new MalformedException("truncated header");
+      }
+      write(b, off, len);
+    }
+
+    @Override
+    public int crcSoFar() {
+      CRC32C crc = new CRC32C();
+      crc.update(buf, 0, count);
+      return (int) crc.getValue();
+    }
+
+    @Override
+    public byte[] consumed() {
+      return toByteArray();
+    }
   }
 
   public static Header parse(byte[] buf, int off, int len) throws MalformedException {
-    int[] pos = {off};
-    int end = off + len;
-    Source src = (b, o, l) -> {
-      if (l > end - pos[0]) {
-        throw new MalformedException("truncated header");
-      }
-      System.arraycopy(buf, pos[0], b, o, l);
-      pos[0] += l;
-    };
     try {
-      return parse(src, null);
+      return parse(new ArraySource(buf, off, len));
     } catch (IOException e) {
       throw new MalformedException("unreadable header");
     }
@@ -167,27 +232,14 @@ public final class MessageFormat {
 
   /** Reads exactly one header from {@code in}; reads no byte beyond it. */
   public static Header read(InputStream in) throws IOException, MalformedException {
-    ByteArrayOutputStream copy = new ByteArrayOutputStream(512);
-    Source src = (b, o, l) -> {
-      int n = in.readNBytes(b, o, l);
-      if (n < l) {
-        throw new MalformedException("truncated header");
-      }
-      copy.write(b, o, l);
-    };
     try {
-      return parse(src, copy);
+      return parse(new StreamSource(in));
     } catch (EOFException e) {
       throw new MalformedException("truncated header");
     }
   }
 
-  private static Header parse(Source src, ByteArrayOutputStream streamCopy) throws IOException, MalformedException {
-    ByteArrayOutputStream raw = streamCopy != null ? streamCopy : new ByteArrayOutputStream(512);
-    Source s = streamCopy != null ? src : (b, o, l) -> {
-      src.readFully(b, o, l);
-      raw.write(b, o, l);
-    };
+  private static Header parse(Source s) throws IOException, MalformedException {
     byte[] fixed = new byte[2 + MESSAGE_ID_LENGTH + 4 + 2];
     s.readFully(fixed, 0, fixed.length);
     if (fixed[0] != VERSION) {
@@ -232,19 +284,17 @@ public final class MessageFormat {
       s.readFully(ct, 0, ctLength);
       keys.add(new WrappedKey(provider, keyId, version, ct));
     }
+    int crc = s.crcSoFar();
     byte[] checksum = new byte[CHECKSUM_LENGTH];
     s.readFully(checksum, 0, CHECKSUM_LENGTH);
-    byte[] soFar = raw.toByteArray();
-    CRC32C crc = new CRC32C();
-    crc.update(soFar, 0, soFar.length - CHECKSUM_LENGTH);
-    if ((int) crc.getValue() != getInt(checksum, 0)) {
+    if (crc != getInt(checksum, 0)) {
       throw new MalformedException("header checksum mismatch");
     }
     byte[] commitment = new byte[COMMITMENT_LENGTH];
     s.readFully(commitment, 0, COMMITMENT_LENGTH);
     byte[] tag = new byte[Gcm.TAG_LENGTH];
     s.readFully(tag, 0, Gcm.TAG_LENGTH);
-    byte[] all = raw.toByteArray();
+    byte[] all = s.consumed();
     return new Header(suite, messageId, segmentSize, context, List.copyOf(keys), commitment, tag, all,
         all.length - Gcm.TAG_LENGTH);
   }
@@ -256,11 +306,25 @@ public final class MessageFormat {
     }
     byte[] b = new byte[length];
     s.readFully(b, 0, length);
+    if (isAscii(b)) {
+      // Provider ids and key ids are ASCII in practice; ASCII decodes the same under UTF-8 and
+      // needs no strict decoder (whose allocation showed in the decrypt profile).
+      return new String(b, StandardCharsets.US_ASCII);
+    }
     try {
       return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
     } catch (java.nio.charset.CharacterCodingException e) {
       throw new MalformedException("bad UTF-8");
     }
+  }
+
+  private static boolean isAscii(byte[] b) {
+    for (byte x : b) {
+      if (x < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void writeShort(ByteArrayOutputStream out, int v) {
