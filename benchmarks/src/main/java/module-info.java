@@ -6,6 +6,7 @@ module dev.envelope.benchmarks {
   requires aws.encryption.sdk.java;
   requires java.management;
   requires jdk.management;
+  requires com.google.gson;
 
   // JMH's generated harness and its runner reach the benchmark state reflectively.
   opens dev.envelope.benchmarks;

@@ -17,7 +17,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * In-memory AES-256-GCM master key for the benchmarks: wraps with the canonical context as AAD,
+ * In-memory AES-256-GCM master key for the cold-cache storm: wraps with the canonical context as AAD,
  * counts every call, and can sleep per call to stand in for a KMS round trip. Only cache misses
  * reach it, so it uses plain JCE rather than anything tuned.
  */

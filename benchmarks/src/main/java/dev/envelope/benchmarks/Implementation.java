@@ -16,6 +16,7 @@ import com.google.crypto.tink.aead.KmsEnvelopeAead;
 import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import dev.envelope.core.DataKeyCache;
 import dev.envelope.core.Envelope;
+import dev.envelope.core.LocalMasterKey;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Map;
@@ -34,7 +35,7 @@ public enum Implementation {
     @Override
     public Codec create() {
       Envelope env = Envelope.builder()
-          .masterKeys(AesMasterKey.generate("bench"))
+          .masterKeys(LocalMasterKey.generate("bench"))
           .dataKeyCache(DataKeyCache.builder().build())
           .build();
       return new Codec() {

@@ -13,6 +13,7 @@ import com.google.crypto.tink.streamingaead.AesGcmHkdfStreamingParameters;
 import com.google.crypto.tink.streamingaead.StreamingAeadConfig;
 import dev.envelope.core.DataKeyCache;
 import dev.envelope.core.Envelope;
+import dev.envelope.core.LocalMasterKey;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,7 @@ public enum StreamImplementation {
     @Override
     public StreamCodec create() {
       Envelope env = Envelope.builder()
-          .masterKeys(AesMasterKey.generate("bench"))
+          .masterKeys(LocalMasterKey.generate("bench"))
           .dataKeyCache(DataKeyCache.builder().build())
           .build();
       return new StreamCodec() {
