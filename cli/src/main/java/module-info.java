@@ -1,6 +1,7 @@
 /** The envelope command line. */
 module dev.envelope.cli {
   requires dev.envelope.core;
+  requires dev.envelope.secrets;
   requires info.picocli;
   requires java.sql;
   requires com.fasterxml.jackson.databind;
