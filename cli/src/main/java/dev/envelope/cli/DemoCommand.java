@@ -7,6 +7,12 @@ import dev.envelope.core.InvalidCiphertextException;
 import dev.envelope.core.LocalKeyStore;
 import dev.envelope.core.LocalMasterKey;
 import dev.envelope.core.MessageInfo;
+import dev.envelope.secrets.CachingSecrets;
+import dev.envelope.secrets.DbCredentials;
+import dev.envelope.secrets.InMemorySecretStore;
+import dev.envelope.secrets.RotatingDataSource;
+import dev.envelope.secrets.SecretStore;
+import dev.envelope.secrets.SecretValue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -151,6 +157,56 @@ final class DemoCommand implements Callable<Integer> {
       check(Envelope.inspect(rewrapped).keys().get(0).version().equals(Integer.toString(version)), "rewrap");
       check(MessageDigest.isEqual(env.decrypt(rewrapped, ctx), invoice), "rewrapped decrypts");
       out.println("   the old message rewrapped to version " + version + " without re-encrypting its body");
+    }
+
+    secretsPart();
+  }
+
+  /** A database password rotating under a running DataSource, on an embedded H2 database. */
+  private void secretsPart() throws Exception {
+    title("Rotate a database password under a running DataSource (secrets, embedded H2)");
+    String url = "jdbc:h2:mem:envelope-demo-secrets-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1";
+    try (java.sql.Connection admin = java.sql.DriverManager.getConnection(url, "sa", "sa-demo");
+        java.sql.Statement st = admin.createStatement()) {
+      st.execute("CREATE USER APP PASSWORD 'first-password' ADMIN");
+      InMemorySecretStore store = SecretStore.inMemory();
+      store.put("prod/db", "{\"username\":\"APP\",\"password\":\"first-password\",\"engine\":\"h2\"}");
+      try (CachingSecrets secrets = CachingSecrets.builder().store(store).ttl(java.time.Duration.ofMinutes(5)).build()) {
+        java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+        secrets.onChange("prod/db", (before, now) -> changes.incrementAndGet());
+        SecretValue current = secrets.get("prod/db");
+        out.println("   secret prod/db, version " + current.versionId() + " " + current.stages()
+            + "; its toString() is redacted: " + current);
+        RotatingDataSource ds = RotatingDataSource.builder().secrets(secrets).secretName("prod/db").jdbcUrl(url).build();
+        check(query(ds) == 1, "query before rotation");
+        out.println("   a connection as " + current.asJson(DbCredentials.class).username() + ": SELECT 1 works");
+        try (java.sql.Connection held = ds.getConnection()) {
+          String pending = store.putPending("prod/db",
+              "{\"username\":\"APP\",\"password\":\"second-password\",\"engine\":\"h2\"}");
+          st.execute("ALTER USER APP SET PASSWORD 'second-password'");
+          out.println("   rotation: new version " + pending + " staged AWSPENDING, database password changed");
+          check(query(ds) == 1, "query during the rotation window");
+          out.println("   during the rotation window a new connection still opens (old password rejected,"
+              + " the DataSource refreshed and tried the pending version)");
+          store.promote("prod/db", pending);
+          secrets.refreshNow("prod/db");
+          check(query(ds) == 1, "query after promotion");
+          check(changes.get() >= 1, "change listener");
+          out.println("   promoted to AWSCURRENT: new connections use it; change listener fired " + changes.get() + " time(s)");
+          try (java.sql.Statement h = held.createStatement(); java.sql.ResultSet rs = h.executeQuery("SELECT 1")) {
+            check(rs.next(), "held connection");
+          }
+          out.println("   a connection opened before the rotation kept working throughout");
+        }
+      }
+    }
+  }
+
+  private static int query(javax.sql.DataSource ds) throws java.sql.SQLException {
+    try (java.sql.Connection c = ds.getConnection(); java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT 1")) {
+      rs.next();
+      return rs.getInt(1);
     }
   }
 
