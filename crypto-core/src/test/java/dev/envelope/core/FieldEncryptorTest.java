@@ -335,9 +335,9 @@ class FieldEncryptorTest {
 
   @Test
   void rotation_sixteenThreadsThroughBoundaries_loseNothingAndSingleFlight() throws Exception {
-    int perKey = 1000;
+    int perKey = 400;
     int threads = 16;
-    int perThread = 2500;
+    int perThread = 1000;
     FieldEncryptor fields = open(builder().rotation(DataKeyRotation.every(Duration.ofDays(1)).orAfterMessages(perKey)));
     List<List<byte[]>> results = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
