@@ -60,6 +60,8 @@ public final class FieldEncryptor implements AutoCloseable {
   private final KeyUsageListener listener;
   private final boolean listening;
   private final Cache<Long, FieldKey> decryptKeys;
+  /** Destruction is final, so remembering it saves a table read per value of a shredded key. */
+  private final Cache<Long, Boolean> destroyedKeys = Caffeine.newBuilder().maximumSize(10_000).build();
   private final ReentrantLock rotationLock = new ReentrantLock();
   private final ConcurrentHashMap<IndexSlot, BlindIndex> indexes = new ConcurrentHashMap<>();
   private final Object indexLock = new Object();
@@ -100,11 +102,10 @@ public final class FieldEncryptor implements AutoCloseable {
     this.clock = b.clock;
     this.listener = b.listener;
     this.listening = b.listener != KeyUsageListener.noop();
-    Ticker t = b.ticker;
     this.decryptKeys = Caffeine.newBuilder()
         .maximumSize(b.maxCachedKeys)
         .expireAfterWrite(b.cacheExpiry)
-        .ticker(t::read)
+        .ticker(b.ticker::read)
         .executor(Runnable::run)
         .removalListener((Long id, FieldKey key, RemovalCause cause) -> onRemoval(key, cause))
         .build();
@@ -301,6 +302,9 @@ public final class FieldEncryptor implements AutoCloseable {
   private FieldKey loadKey(long id) {
     checkOpen();
     String hex = DataKeyRecord.idToString(id);
+    if (destroyedKeys.getIfPresent(id) != null) {
+      throw destroyed(hex);
+    }
     DataKeyRecord row = store.find(id).orElseThrow(() -> new KeyUnavailableException("data key " + hex
         + " is not in " + store + ": wrong data-key table, or its row was deleted"));
     if (row.id() != id) {
@@ -308,12 +312,17 @@ public final class FieldEncryptor implements AutoCloseable {
           + " for id " + hex);
     }
     if (row.state() == DataKeyRecord.State.DESTROYED) {
-      throw new KeyUnavailableException("data key " + hex
-          + " was destroyed (crypto-shredding): values encrypted under it can no longer be decrypted");
+      destroyedKeys.put(id, Boolean.TRUE);
+      throw destroyed(hex);
     }
     try (SecretBytes raw = unwrap(row)) {
       return new FieldKey(raw.toByteArray(), "AES");
     }
+  }
+
+  private static KeyUnavailableException destroyed(String hex) {
+    return new KeyUnavailableException("data key " + hex
+        + " was destroyed (crypto-shredding): values encrypted under it can no longer be decrypted");
   }
 
   private SecretBytes unwrap(DataKeyRecord row) {
@@ -382,15 +391,32 @@ public final class FieldEncryptor implements AutoCloseable {
    * Takes effect in this encryptor at once and in others sharing the store within their
    * {@linkplain Builder#cacheExpiry cache expiry}. Irreversible.
    *
+   * <p>Only this encryptor's own current key or a {@linkplain #retire retired} key may be
+   * destroyed: another encryptor may still be writing new values under an active key, and values
+   * written under a destroyed key are lost. Retire it first, and destroy it once every encryptor
+   * sharing the store had its cache expiry to notice.
+   *
    * @throws IllegalArgumentException if the store has no such data key
+   * @throws IllegalStateException if the key is active and not this encryptor's current key
    */
   public void destroy(long dataKeyId) {
     checkKeyId(dataKeyId);
     checkOpen();
-    if (!store.destroy(dataKeyId)) {
-      throw new IllegalArgumentException("no data key " + DataKeyRecord.idToString(dataKeyId) + " in " + store);
+    String hex = DataKeyRecord.idToString(dataKeyId);
+    DataKeyRecord row = store.find(dataKeyId)
+        .orElseThrow(() -> new IllegalArgumentException("no data key " + hex + " in " + store));
+    Active a = current;
+    boolean own = a != null && a.id == dataKeyId;
+    if (row.state() == DataKeyRecord.State.ACTIVE && !own) {
+      throw new IllegalStateException("data key " + hex + " is active: another encryptor may still write under it; "
+          + "retire it, wait for every encryptor's cache expiry, then destroy it");
     }
     dropCurrent(dataKeyId);
+    store.retire(dataKeyId);
+    if (!store.destroy(dataKeyId)) {
+      throw new IllegalArgumentException("no data key " + hex + " in " + store);
+    }
+    destroyedKeys.put(dataKeyId, Boolean.TRUE);
     decryptKeys.invalidate(dataKeyId);
     decryptKeys.cleanUp();
   }
@@ -449,11 +475,8 @@ public final class FieldEncryptor implements AutoCloseable {
       List<DataKeyRecord> page = store.list(from, REWRAP_PAGE);
       for (DataKeyRecord row : page) {
         checkOpen();
-        KeyRef blocked = rewrapRow(row, newMasterKey);
-        if (blocked == null) {
+        if (rewrapRow(row, newMasterKey, unusable)) {
           rewrapped++;
-        } else if (!blocked.equals(NOTHING_TO_DO)) {
-          unusable.add(blocked);
         }
       }
       if (page.size() < REWRAP_PAGE || page.get(page.size() - 1).id() == Long.MAX_VALUE) {
@@ -468,18 +491,20 @@ public final class FieldEncryptor implements AutoCloseable {
     return rewrapped;
   }
 
-  private static final KeyRef NOTHING_TO_DO = new KeyRef("-", "-");
-
-  /** @return null when rewrapped, NOTHING_TO_DO when the row vanished or was destroyed, else the blocking key */
-  private KeyRef rewrapRow(DataKeyRecord row, MasterKey destination) {
+  /**
+   * @return true if the row was rewrapped; false if it is destroyed or gone, or wrapped under a
+   *     master key this encryptor cannot use (then added to {@code unusable})
+   */
+  private boolean rewrapRow(DataKeyRecord row, MasterKey destination, Set<KeyRef> unusable) {
     for (int attempt = 0; attempt < 3; attempt++) {
       if (row.state() == DataKeyRecord.State.DESTROYED) {
-        return NOTHING_TO_DO;
+        return false;
       }
       WrappedKey w = row.wrapped();
       MasterKey source = unwrapperFor(w);
       if (source == null) {
-        return w.keyRef();
+        unusable.add(w.keyRef());
+        return false;
       }
       EncryptionContext wrapContext = FieldFormat.wrappingContext(row.id());
       long start = System.nanoTime();
@@ -498,12 +523,12 @@ public final class FieldEncryptor implements AutoCloseable {
             + rewrapped.keyRef(), false);
       }
       if (store.replaceWrapped(row.id(), w, rewrapped)) {
-        return null;
+        return true;
       }
       // Changed meanwhile (destroyed, or rewrapped by someone else): look at it again.
       Optional<DataKeyRecord> again = store.find(row.id());
       if (again.isEmpty()) {
-        return NOTHING_TO_DO;
+        return false;
       }
       row = again.get();
     }

@@ -459,6 +459,43 @@ class FieldEncryptorTest {
   }
 
   @Test
+  void destroy_keyActiveInAnotherEncryptor_isRefusedUntilRetired() {
+    FieldEncryptor owner = open(builder().cacheExpiry(Duration.ofMinutes(5)));
+    FieldEncryptor admin = fields();
+    byte[] v = owner.encrypt(random(6), CTX);
+    long id = FieldEncryptor.dataKeyIdOf(v);
+    assertThatThrownBy(() -> admin.destroy(id))
+        .isExactlyInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("retire");
+    assertThat(owner.decrypt(v, CTX)).isEqualTo(random(6));
+
+    admin.retire(id);
+    ticker.advance(Duration.ofMinutes(5));
+    byte[] w = owner.encrypt(random(7), CTX); // the owner noticed the retire and moved on
+    assertThat(FieldEncryptor.dataKeyIdOf(w)).isNotEqualTo(id);
+    admin.destroy(id);
+
+    assertThatThrownBy(() -> admin.decrypt(v, CTX)).isExactlyInstanceOf(KeyUnavailableException.class)
+        .hasMessageContaining("destroyed");
+    ticker.advance(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> owner.decrypt(v, CTX)).isExactlyInstanceOf(KeyUnavailableException.class);
+    assertThat(admin.decrypt(w, CTX)).isEqualTo(random(7));
+  }
+
+  @Test
+  void decrypt_destroyedKeyAgain_readsTheTableOnce() {
+    FieldEncryptor fields = fields();
+    byte[] v = fields.encrypt(random(6), CTX);
+    FieldEncryptor reader = fields();
+    fields.destroy(FieldEncryptor.dataKeyIdOf(v));
+    int finds = store.finds.get();
+    for (int i = 0; i < 5; i++) {
+      assertThatThrownBy(() -> reader.decrypt(v, CTX)).isExactlyInstanceOf(KeyUnavailableException.class);
+    }
+    assertThat(store.finds.get()).isEqualTo(finds + 1);
+  }
+
+  @Test
   void retireAndDestroy_unknownOrRootId_throwIllegalArgument() {
     FieldEncryptor fields = fields();
     assertThatThrownBy(() -> fields.retire(0x1234L)).isExactlyInstanceOf(IllegalArgumentException.class);
