@@ -7,7 +7,9 @@ import com.amazonaws.encryptionsdk.CryptoMaterialsManager;
 import com.amazonaws.encryptionsdk.caching.CachingCryptoMaterialsManager;
 import com.amazonaws.encryptionsdk.caching.LocalCryptoMaterialsCache;
 import dev.envelope.core.DataKeyCache;
+import dev.envelope.core.DataKeyStore;
 import dev.envelope.core.Envelope;
+import dev.envelope.core.FieldEncryptor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +29,8 @@ import java.util.function.IntSupplier;
 /**
  * The cold-cache storm: {@code threads} threads released at once against an empty data-key cache,
  * all for the same key and context, with a master key that takes {@code latency} per call. Envelope
- * must make exactly one master-key call per storm (single-flight) on encrypt and on decrypt; the
+ * messages and field values must each make exactly one master-key call per storm (single-flight),
+ * on encrypt and on decrypt; the
  * AWS Encryption SDK's caching materials manager is measured beside it for comparison.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar dev.envelope.benchmarks.ColdCacheStorm [threads] [latencyMs] [rounds]</pre>
@@ -183,6 +186,32 @@ public final class ColdCacheStorm implements AutoCloseable {
     });
   }
 
+  /** Field encrypt storm: a new FieldEncryptor, no data key yet, every thread writing a value. */
+  public Result fieldEncrypt(Duration latency, int rounds) throws Exception {
+    return rounds("field encrypt", threads, latency, rounds, (n, lat, into, off) -> {
+      AesMasterKey key = AesMasterKey.withLatency("storm", lat);
+      byte[] plaintext = Implementation.randomBytes(PAYLOAD);
+      try (FieldEncryptor fields = FieldEncryptor.builder().masterKey(key).dataKeyStore(DataKeyStore.inMemory()).build()) {
+        return countDuring(key::calls, into, off, () -> fields.encrypt(plaintext, Contexts.CONTEXT));
+      }
+    });
+  }
+
+  /** Field decrypt storm: one value, then a new FieldEncryptor on the same store reading it from every thread. */
+  public Result fieldDecrypt(Duration latency, int rounds) throws Exception {
+    return rounds("field decrypt", threads, latency, rounds, (n, lat, into, off) -> {
+      AesMasterKey key = AesMasterKey.withLatency("storm", lat);
+      DataKeyStore store = DataKeyStore.inMemory();
+      byte[] value;
+      try (FieldEncryptor writer = FieldEncryptor.builder().masterKey(key).dataKeyStore(store).build()) {
+        value = writer.encrypt(Implementation.randomBytes(PAYLOAD), Contexts.CONTEXT);
+      }
+      try (FieldEncryptor reader = FieldEncryptor.builder().masterKey(key).dataKeyStore(store).build()) {
+        return countDuring(key::calls, into, off, () -> reader.decrypt(value, Contexts.CONTEXT));
+      }
+    });
+  }
+
   /** The same encrypt storm against the AWS Encryption SDK's caching materials manager. */
   public Result esdkEncrypt(Duration latency, int rounds) throws Exception {
     return rounds("esdk cached encrypt", threads, latency, rounds, (n, lat, into, off) -> {
@@ -206,25 +235,27 @@ public final class ColdCacheStorm implements AutoCloseable {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 64;
     Duration latency = Duration.ofMillis(args.length > 1 ? Long.parseLong(args[1]) : 20);
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
-    Result enc;
-    Result dec;
+    List<Result> envelope = new ArrayList<>();
     Result esdk;
     try (ColdCacheStorm storm = new ColdCacheStorm(threads)) {
       // One unmeasured storm each, so class loading and thread set-up do not land in the percentiles.
       storm.envelopeEncrypt(latency, 1);
       storm.envelopeDecrypt(latency, 1);
+      storm.fieldEncrypt(latency, 1);
+      storm.fieldDecrypt(latency, 1);
       storm.esdkEncrypt(latency, 1);
-      enc = storm.envelopeEncrypt(latency, rounds);
-      dec = storm.envelopeDecrypt(latency, rounds);
+      envelope.add(storm.envelopeEncrypt(latency, rounds));
+      envelope.add(storm.envelopeDecrypt(latency, rounds));
+      envelope.add(storm.fieldEncrypt(latency, rounds));
+      envelope.add(storm.fieldDecrypt(latency, rounds));
       esdk = storm.esdkEncrypt(latency, rounds);
     }
     System.out.println("cold-cache storm: " + threads + " threads, one key and context, master key sleeping "
         + latency.toMillis() + " ms per call, " + rounds + " storms each");
-    System.out.println(enc);
-    System.out.println(dec);
+    envelope.forEach(System.out::println);
     System.out.println(esdk);
     boolean ok = true;
-    for (Result r : List.of(enc, dec)) {
+    for (Result r : envelope) {
       if (r.minCallsPerRound() != 1 || r.maxCallsPerRound() != 1) {
         System.out.println("FAIL: " + r.scenario() + " made other than exactly 1 master-key call per storm");
         ok = false;

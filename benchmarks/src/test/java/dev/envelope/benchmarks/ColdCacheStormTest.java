@@ -14,7 +14,9 @@ class ColdCacheStormTest {
     try (ColdCacheStorm storm = new ColdCacheStorm(64)) {
       ColdCacheStorm.Result enc = storm.envelopeEncrypt(KMS_LATENCY, 3);
       ColdCacheStorm.Result dec = storm.envelopeDecrypt(KMS_LATENCY, 3);
-      for (ColdCacheStorm.Result r : new ColdCacheStorm.Result[] {enc, dec}) {
+      ColdCacheStorm.Result fieldEnc = storm.fieldEncrypt(KMS_LATENCY, 3);
+      ColdCacheStorm.Result fieldDec = storm.fieldDecrypt(KMS_LATENCY, 3);
+      for (ColdCacheStorm.Result r : new ColdCacheStorm.Result[] {enc, dec, fieldEnc, fieldDec}) {
         assertThat(r.callsPerRound()).containsOnly(1).hasSize(3);
         assertThat(r.latencies()).hasSize(64 * 3).doesNotContain(0L);
       }
