@@ -43,6 +43,12 @@ public final class Envelope implements AutoCloseable {
   private final KeyUsageListener listener;
   private final Executor executor;
   private final ExecutorService ownedExecutor;
+  /**
+   * The (empty) input of the header tag computation. Not the output array itself: JDK 17's GCM
+   * treats input == output as overlap and copies the whole output array, which for a 1 MiB
+   * message is a 1 MiB allocation and copy just to authenticate the header.
+   */
+  private static final byte[] NO_INPUT = new byte[0];
   /** Identity of this envelope's entries in a shared cache. */
   private final Object owner = new Object();
 
@@ -146,7 +152,7 @@ public final class Envelope implements AutoCloseable {
       System.arraycopy(okm, 32, out, commitmentOffset, MessageFormat.COMMITMENT_LENGTH);
       int tagOffset = commitmentOffset + MessageFormat.COMMITMENT_LENGTH;
       Gcm.encrypt(contentKey, MessageFormat.nonce(MessageFormat.FLAG_HEADER, 0), out, 0, tagOffset,
-          out, 0, 0, out, tagOffset);
+          NO_INPUT, 0, 0, out, tagOffset);
       return contentKey;
     } finally {
       Arrays.fill(okm, (byte) 0);
@@ -332,7 +338,7 @@ public final class Envelope implements AutoCloseable {
         System.arraycopy(okm, 32, out, commitmentOffset, MessageFormat.COMMITMENT_LENGTH);
         int tagOffset = commitmentOffset + MessageFormat.COMMITMENT_LENGTH;
         Gcm.encrypt(new SecretKeySpec(okm, 0, 32, "AES"), MessageFormat.nonce(MessageFormat.FLAG_HEADER, 0),
-            out, 0, tagOffset, out, 0, 0, out, tagOffset);
+            out, 0, tagOffset, NO_INPUT, 0, 0, out, tagOffset);
       } finally {
         Arrays.fill(okm, (byte) 0);
       }
