@@ -106,7 +106,7 @@ public final class ResultsTable {
     }
     List<Row> streams = rows.stream().filter(r -> r.benchmark().contains("StreamingBenchmark")).toList();
     if (!streams.isEmpty()) {
-      out.append("\n| streaming | implementation | ms per message | ± | CPU ms | MB/s | B/op | peak heap MiB (sum of pool peaks, -Xmx64m) |\n");
+      out.append("\n| streaming | implementation | ms per message | ± | CPU ms | MB/s | B/op | peak heap in use MiB (1 ms samples, -Xmx64m) |\n");
       out.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
       for (Row r : streams) {
         double bytes = Double.parseDouble(r.param("totalBytes"));
