@@ -115,8 +115,13 @@ final class Fixture implements AutoCloseable {
   }
 
   byte[] read(long id) throws SQLException {
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT v FROM " + table + " WHERE id = ?")) {
+    try (Connection c = ds.getConnection()) {
+      return read(c, id);
+    }
+  }
+
+  byte[] read(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT v FROM " + table + " WHERE id = ?")) {
       ps.setLong(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? raw(rs, 1) : null;
