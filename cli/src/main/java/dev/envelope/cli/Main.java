@@ -30,6 +30,8 @@ import picocli.CommandLine.Command;
         EncryptCommand.class,
         DecryptCommand.class,
         InspectCommand.class,
+        ReencryptCommand.class,
+        RewrapCommand.class,
         DemoCommand.class
     })
 public final class Main implements Runnable {
