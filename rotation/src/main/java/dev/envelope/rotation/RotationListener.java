@@ -20,4 +20,20 @@ public interface RotationListener {
   static RotationListener noop() {
     return new RotationListener() {};
   }
+
+  /** A listener that only follows progress (start and every committed batch), e.g. for a progress bar. */
+  static RotationListener onProgress(java.util.function.Consumer<Progress> consumer) {
+    java.util.Objects.requireNonNull(consumer, "consumer");
+    return new RotationListener() {
+      @Override
+      public void onStart(Progress progress) {
+        consumer.accept(progress);
+      }
+
+      @Override
+      public void onProgress(Progress progress) {
+        consumer.accept(progress);
+      }
+    };
+  }
 }

@@ -319,6 +319,15 @@ class ReencryptJobTest {
     }
   }
 
+  @Test
+  void listener_onProgress_seesStartAndEveryBatch() throws Exception {
+    try (Fixture f = Fixture.create(Db.H2, false, 250)) {
+      List<Long> scanned = new ArrayList<>();
+      f.reencrypt().batchSize(100).build().run(RotationListener.onProgress(p -> scanned.add(p.scanned())));
+      assertThat(scanned).containsExactly(0L, 100L, 200L, 250L);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @EnumSource(Db.class)
   void resume_jobOfAnotherColumn_isRefused(Db db) throws Exception {
