@@ -394,7 +394,7 @@ final class ReencryptCommand implements Callable<Integer> {
           bar.maxHint(p.scanned());
         }
         bar.stepTo(p.scanned());
-        bar.setExtraMessage("changed " + p.changed() + ", failed " + p.failed());
+        bar.setExtraMessage(" changed " + p.changed() + ", failed " + p.failed());
       }
     }
 

@@ -156,7 +156,8 @@ class RotationCommandsTest {
     assertThat(run("keys", "rotate", "--keyfile", keyfile.toString(), "--name", "old").code()).isZero();
 
     Result r = run("rewrap", "--jdbc-url", url, "--table", "users", "--column", "ssn",
-        "--context-template", "table=users,id={id}", "--to-key", spec("old"), "--json", "--progress", "none");
+        "--context-template", "table=users,id={id}", "--to-key", spec("old"), "--json", "--progress", "bar",
+        "--batch", "10");
 
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(new ObjectMapper().readTree(r.out()).get("changed").asLong()).isEqualTo(25);
