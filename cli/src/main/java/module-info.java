@@ -3,6 +3,7 @@ module dev.envelope.cli {
   requires dev.envelope.core;
   requires dev.envelope.rotation;
   requires me.tongfei.progressbar;
+  requires dev.envelope.secrets;
   requires info.picocli;
   requires java.sql;
   requires com.fasterxml.jackson.databind;
