@@ -14,11 +14,11 @@ import dev.envelope.rotation.RotationReport;
 import dev.envelope.rotation.RowContext;
 import dev.envelope.rotation.RowFailure;
 import dev.envelope.rotation.ValueEncoding;
+import dev.envelope.secrets.SecretStore;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -88,7 +88,8 @@ final class ReencryptCommand implements Callable<Integer> {
     String user;
 
     @Option(names = "--password-secret", paramLabel = "NAME",
-        description = "Where the database password is: env:VAR, file:PATH, or a bare environment variable name.")
+        description = "Secret holding the database password: env:NAME, file:PATH (a secret file), or a bare "
+            + "environment variable name.")
     String passwordSecret;
 
     @Option(names = "--table", required = true, paramLabel = "TABLE", description = "Table, optionally schema.table.")
@@ -193,21 +194,24 @@ final class ReencryptCommand implements Callable<Integer> {
       }
     }
 
-    private String password() throws IOException {
+    /**
+     * The password from a secret store: {@code file:PATH} reads a secret file (Docker and
+     * Kubernetes secrets; surrounding whitespace stripped), {@code env:NAME} or a bare NAME an
+     * environment variable ({@code prod/db} is also found as {@code PROD_DB}).
+     */
+    private String password() {
       if (passwordSecret == null) {
         return null;
       }
-      String value;
       if (passwordSecret.startsWith("file:")) {
-        value = Files.readString(Path.of(passwordSecret.substring(5)), StandardCharsets.UTF_8).strip();
-      } else {
-        String var = passwordSecret.startsWith("env:") ? passwordSecret.substring(4) : passwordSecret;
-        value = System.getenv(var);
+        Path file = Path.of(passwordSecret.substring(5)).toAbsolutePath();
+        if (file.getParent() == null || file.getFileName() == null) {
+          throw new IllegalArgumentException("--password-secret file: needs a file path");
+        }
+        return SecretStore.directory(file.getParent()).get(file.getFileName().toString()).asString().strip();
       }
-      if (value == null) {
-        throw new IllegalArgumentException("--password-secret " + passwordSecret + " is not set");
-      }
-      return value;
+      String name = passwordSecret.startsWith("env:") ? passwordSecret.substring(4) : passwordSecret;
+      return SecretStore.environment().get(name).asString();
     }
 
     /** Runs the job with progress on stderr and the report on stdout; returns the exit code. */

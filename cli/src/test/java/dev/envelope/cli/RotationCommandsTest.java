@@ -167,6 +167,26 @@ class RotationCommandsTest {
   }
 
   @Test
+  void reencrypt_passwordFromSecretFile_connectsAndWrongPasswordExits4() throws Exception {
+    url = "jdbc:h2:mem:cli_pw_" + UUID.randomUUID().toString().replace("-", "") + ";DB_CLOSE_DELAY=-1";
+    try (Connection c = DriverManager.getConnection(url, "admin", "s3cret-pw"); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE users (id BIGINT PRIMARY KEY, ssn VARBINARY(4000))");
+    }
+    Path good = java.nio.file.Files.writeString(dir.resolve("db-password"), "s3cret-pw\n");
+    Path bad = java.nio.file.Files.writeString(dir.resolve("wrong-password"), "nope");
+    String[] base = {"reencrypt", "--jdbc-url", url, "--user", "admin", "--table", "users", "--column", "ssn",
+        "--context-template", "id={id}", "--from-key", spec("old"), "--to-key", spec("new"), "--progress", "none"};
+
+    Result ok = run(concat(base, "--password-secret", "file:" + good));
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("scanned          0");
+
+    Result denied = run(concat(base, "--password-secret", "file:" + bad));
+    assertThat(denied.code()).isEqualTo(Main.EXIT_FAILURE);
+    assertThat(denied.err()).doesNotContain("nope").doesNotContain("s3cret");
+  }
+
+  @Test
   void reencrypt_badOptions_exit2() throws Exception {
     createTable(false, 1, "old");
     Result badEncoding = run("reencrypt", "--jdbc-url", url, "--table", "users", "--column", "ssn",
