@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * that no row ever goes back to an older write (a stale overwrite) while the job runs.
  */
 class ConcurrentWritersTest {
-  private static final int ROWS = 1500;
+  private static final int ROWS = 1000;
   private static final int WRITERS = 4;
 
   @ParameterizedTest(name = "{0}")
