@@ -6,6 +6,7 @@ module dev.envelope.cli {
   requires dev.envelope.secrets;
   requires info.picocli;
   requires java.sql;
+  requires com.h2database;
   requires com.fasterxml.jackson.databind;
 
   opens dev.envelope.cli to info.picocli;
