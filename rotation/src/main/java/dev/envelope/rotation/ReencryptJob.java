@@ -1,6 +1,7 @@
 package dev.envelope.rotation;
 
 import dev.envelope.core.Envelope;
+import dev.envelope.core.FieldEncryptor;
 import dev.envelope.rotation.internal.JobEngine;
 import dev.envelope.rotation.internal.JobSpec;
 import dev.envelope.rotation.internal.Transform;
@@ -67,6 +68,11 @@ public final class ReencryptJob implements RotationJob {
       return from(ValueCipher.of(Objects.requireNonNull(from, "from")));
     }
 
+    /** Decrypts existing field values. */
+    public Builder from(FieldEncryptor from) {
+      return from(ValueCipher.of(Objects.requireNonNull(from, "from")));
+    }
+
     /** Encrypts the new values, and decides which values are already current. */
     public Builder to(ValueCipher to) {
       this.to = Objects.requireNonNull(to, "to");
@@ -76,6 +82,14 @@ public final class ReencryptJob implements RotationJob {
     /** Encrypts new message values under this envelope's master keys. */
     public Builder to(Envelope to) {
       return to(ValueCipher.of(Objects.requireNonNull(to, "to")));
+    }
+
+    /**
+     * Encrypts new field values; every field value not under one of {@code dataKeysToReplace} is
+     * current (see {@link ValueCipher#of(FieldEncryptor, long...)}).
+     */
+    public Builder to(FieldEncryptor to, long... dataKeysToReplace) {
+      return to(ValueCipher.of(Objects.requireNonNull(to, "to"), dataKeysToReplace));
     }
 
     public ReencryptJob build() {

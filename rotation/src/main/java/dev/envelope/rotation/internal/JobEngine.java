@@ -503,9 +503,15 @@ public final class JobEngine {
   private byte[] decode(Object stored) {
     return switch (encoding) {
       case BINARY -> (byte[]) stored;
-      case BASE64 -> Base64.getDecoder().decode((String) stored);
-      case BASE64_URL -> Base64.getUrlDecoder().decode((String) stored);
+      // Either alphabet reads, so a column half-way from message values (standard base64) to
+      // field values (URL-safe) migrates; writes use the configured one.
+      case BASE64, BASE64_URL -> decodeBase64((String) stored);
     };
+  }
+
+  private static byte[] decodeBase64(String s) {
+    boolean url = s.indexOf('-') >= 0 || s.indexOf('_') >= 0;
+    return (url ? Base64.getUrlDecoder() : Base64.getDecoder()).decode(s);
   }
 
   private Object encode(byte[] raw) {
