@@ -279,7 +279,8 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
       }
       Boolean enabled = key.getProperties().isEnabled();
       c = new Current(version, enabled == null || enabled, ticker.read());
-      current = c;
+      // A disabled version is not remembered, so re-enabling it takes effect at the next wrap.
+      current = c.enabled() ? c : null;
       return c;
     }
   }

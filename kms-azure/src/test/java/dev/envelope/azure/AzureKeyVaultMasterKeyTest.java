@@ -148,6 +148,10 @@ class AzureKeyVaultMasterKeyTest {
         .hasMessageContaining("disabled");
     // Key Vault would still wrap under a disabled key; the lookup is what refuses.
     assertThat(fake.faults().calls(AzureFaults.WRAP_KEY)).isZero();
+
+    fake.setKeyEnabled("disabled", v, true);
+    assertThat(fresh.generateDataKey(CTX).wrapped().version()).isEqualTo(v);
+    assertThat(key.unwrap(w, CTX).length()).isEqualTo(32);
   }
 
   @Test

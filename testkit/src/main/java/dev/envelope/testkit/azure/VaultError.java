@@ -14,7 +14,7 @@ final class VaultError extends RuntimeException {
       Map.entry(AzureFaults.CREATE_KEY, "Microsoft.KeyVault/vaults/keys/create/action"),
       Map.entry(AzureFaults.GET_KEY, "Microsoft.KeyVault/vaults/keys/read"),
       Map.entry(AzureFaults.ROTATE_KEY, "Microsoft.KeyVault/vaults/keys/rotate/action"),
-      Map.entry(AzureFaults.UPDATE_KEY, "Microsoft.KeyVault/vaults/keys/write"),
+      Map.entry(AzureFaults.UPDATE_KEY, "Microsoft.KeyVault/vaults/keys/update/action"),
       Map.entry(AzureFaults.LIST_KEYS, "Microsoft.KeyVault/vaults/keys/read"),
       Map.entry(AzureFaults.LIST_KEY_VERSIONS, "Microsoft.KeyVault/vaults/keys/read"),
       Map.entry(AzureFaults.WRAP_KEY, "Microsoft.KeyVault/vaults/keys/wrap/action"),
@@ -23,7 +23,7 @@ final class VaultError extends RuntimeException {
       Map.entry(AzureFaults.DECRYPT, "Microsoft.KeyVault/vaults/keys/decrypt/action"),
       Map.entry(AzureFaults.SET_SECRET, "Microsoft.KeyVault/vaults/secrets/setSecret/action"),
       Map.entry(AzureFaults.GET_SECRET, "Microsoft.KeyVault/vaults/secrets/getSecret/action"),
-      Map.entry(AzureFaults.UPDATE_SECRET, "Microsoft.KeyVault/vaults/secrets/write"),
+      Map.entry(AzureFaults.UPDATE_SECRET, "Microsoft.KeyVault/vaults/secrets/update/action"),
       Map.entry(AzureFaults.LIST_SECRETS, "Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
       Map.entry(AzureFaults.LIST_SECRET_VERSIONS, "Microsoft.KeyVault/vaults/secrets/readMetadata/action"));
 
