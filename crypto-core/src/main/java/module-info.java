@@ -4,9 +4,11 @@ module dev.envelope.core {
   requires org.bouncycastle.provider;
   requires static org.jspecify;
   requires static micrometer.core;
-  requires java.sql;
+  requires transitive java.sql;
 
   exports dev.envelope.core;
 
   uses dev.envelope.core.MasterKeyResolver;
+
+  provides dev.envelope.core.MasterKeyResolver with dev.envelope.core.internal.keyfile.LocalKeyResolver;
 }

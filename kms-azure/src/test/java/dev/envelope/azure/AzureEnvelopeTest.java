@@ -8,6 +8,7 @@ import dev.envelope.core.EncryptionContext;
 import dev.envelope.core.Envelope;
 import dev.envelope.core.InvalidCiphertextException;
 import dev.envelope.core.KeyUnavailableException;
+import dev.envelope.core.LocalMasterKey;
 import dev.envelope.core.MessageInfo;
 import dev.envelope.core.WrappedKey;
 import dev.envelope.testkit.azure.AzureFaults;
@@ -72,6 +73,25 @@ class AzureEnvelopeTest {
     }
     List<WrappedKey> keys = Envelope.inspect(ct).keys();
     assertThat(keys).extracting(WrappedKey::keyId).containsExactly(west.keyId("orders"), north.keyId("orders"));
+  }
+
+  @Test
+  void encrypt_azureAndLocalKey_eitherAloneDecrypts_unrelatedLocalKeyCannot() {
+    LocalMasterKey local = LocalMasterKey.generate("orders-local");
+    byte[] ct;
+    try (Envelope both = Envelope.builder().masterKeys(westKey, local).build()) {
+      ct = both.encrypt(PLAINTEXT, CTX);
+    }
+
+    try (Envelope azureOnly = Envelope.builder().masterKeys(westKey).build();
+        Envelope localOnly = Envelope.builder().masterKeys(local).build();
+        Envelope unrelated = Envelope.builder().masterKeys(LocalMasterKey.generate("orders-local")).build()) {
+      assertThat(azureOnly.decrypt(ct, CTX)).isEqualTo(PLAINTEXT);
+      assertThat(localOnly.decrypt(ct, CTX)).isEqualTo(PLAINTEXT);
+      // Same name, other key material: the header names the key, the unwrap fails to authenticate.
+      assertThatThrownBy(() -> unrelated.decrypt(ct, CTX)).isInstanceOf(InvalidCiphertextException.class);
+    }
+    assertThat(Envelope.inspect(ct).keys()).extracting(WrappedKey::provider).containsExactly("azure-kv", "local");
   }
 
   @Test
