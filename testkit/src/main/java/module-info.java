@@ -7,6 +7,11 @@ module dev.envelope.testkit {
   requires com.google.protobuf;
   requires transitive proto.google.cloud.kms.v1;
   requires transitive proto.google.cloud.secretmanager.v1;
+  requires jdk.httpserver;
+  requires com.fasterxml.jackson.databind;
+  requires org.bouncycastle.provider;
+  requires org.bouncycastle.pkix;
 
   exports dev.envelope.testkit.gcp;
+  exports dev.envelope.testkit.azure;
 }
