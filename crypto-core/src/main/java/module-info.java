@@ -9,4 +9,6 @@ module dev.envelope.core {
   exports dev.envelope.core;
 
   uses dev.envelope.core.MasterKeyResolver;
+
+  provides dev.envelope.core.MasterKeyResolver with dev.envelope.core.internal.keyfile.LocalKeyResolver;
 }

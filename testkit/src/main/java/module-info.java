@@ -5,9 +5,17 @@
 module dev.envelope.testkit {
   requires jdk.httpserver;
   requires com.fasterxml.jackson.databind;
+  requires transitive io.grpc;
+  requires io.grpc.stub;
+  requires io.grpc.protobuf;
+  requires io.grpc.netty.shaded;
+  requires com.google.protobuf;
+  requires transitive proto.google.cloud.kms.v1;
+  requires transitive proto.google.cloud.secretmanager.v1;
 
   exports dev.envelope.testkit;
   exports dev.envelope.testkit.aws;
+  exports dev.envelope.testkit.gcp;
 
   uses dev.envelope.testkit.FakeLauncher;
 

@@ -127,8 +127,8 @@ final class DemoCommand implements Callable<Integer> {
       }
       byte[] streamed = sink.toByteArray();
       try (InputStream dec = env.decryptingStream(new ByteArrayInputStream(streamed), ctx)) {
-        byte[] back = dec.readAllBytes();
-        check(MessageDigest.isEqual(sha(back), sha(big)), "stream round trip");
+        byte[] roundTrip = dec.readAllBytes();
+        check(sha(roundTrip).equals(sha(big)), "stream round trip");
       }
       out.println("   " + big.length + " bytes -> " + streamed.length + " bytes ("
           + (streamed.length - big.length) + " bytes of header and tags); SHA-256 of the round trip matches");

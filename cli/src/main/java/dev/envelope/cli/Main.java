@@ -52,6 +52,7 @@ public final class Main implements Runnable {
     stdout = out;
     PrintWriter outWriter = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
     PrintWriter errWriter = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+    Warnings.reset(errWriter);
     CommandLine cmd = new CommandLine(new Main());
     cmd.setOut(outWriter);
     cmd.setErr(errWriter);

@@ -1,7 +1,5 @@
 package dev.envelope.cli;
 
-import dev.envelope.core.LocalKeyStore;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
@@ -13,15 +11,22 @@ final class Warnings {
 
   private Warnings() {}
 
+  /** Starts a new invocation: each warning is printed once per invocation. */
+  static synchronized void reset(java.io.PrintWriter errWriter) {
+    WARNED.clear();
+    err = errWriter;
+  }
+
+  /**
+   * Warns about a plain key file without opening it again (an encrypted one costs an Argon2id
+   * derivation): without ENVELOPE_PASSPHRASE, a key file that resolved must be plain.
+   */
   static void afterResolve(String spec) {
-    if (spec.startsWith("local:")) {
+    if (spec.startsWith("local:") && System.getenv("ENVELOPE_PASSPHRASE") == null) {
       String rest = spec.substring("local:".length());
       int hash = rest.lastIndexOf('#');
       if (hash > 0) {
-        Path file = Path.of(rest.substring(0, hash));
-        if (Files.exists(file)) {
-          plainKeyFile(file, LocalKeyStore.open(file).isEncrypted());
-        }
+        plainKeyFile(Path.of(rest.substring(0, hash)), false);
       }
     }
   }

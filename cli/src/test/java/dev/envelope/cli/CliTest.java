@@ -25,7 +25,6 @@ class CliTest {
   static Result runWithStdin(byte[] stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Warnings.err = new java.io.PrintWriter(err, true);
     int code = Main.run(args, new ByteArrayInputStream(stdin), out, err);
     return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), out.toByteArray());
   }

@@ -1,0 +1,21 @@
+/**
+ * Google Cloud KMS master keys for Envelope.
+ *
+ * <p>Google's client jars are not modular and split their packages between the client jar and
+ * the proto jar; the build patches the protos into {@code google.cloud.kms} to compile this
+ * descriptor. At run time use the class path, as Google's libraries require.
+ */
+module dev.envelope.gcp {
+  requires transitive dev.envelope.core;
+  requires transitive google.cloud.kms;
+  requires com.google.protobuf;
+  requires gax;
+  requires gax.grpc;
+  requires com.google.api.apicommon;
+  requires io.grpc;
+  requires static org.jspecify;
+
+  exports dev.envelope.gcp;
+
+  provides dev.envelope.core.MasterKeyResolver with dev.envelope.gcp.internal.GcpKmsResolver;
+}
