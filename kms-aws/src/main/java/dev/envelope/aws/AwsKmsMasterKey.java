@@ -14,6 +14,7 @@ import dev.envelope.core.WrappedKey;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -109,6 +110,8 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
   private final KeyRef ref;
   /** The key ARN every call uses; set at build for a key ARN, on first use for an alias. */
   private volatile @Nullable String keyArn;
+  /** Held while an alias is resolved, so concurrent first calls make one DescribeKey. */
+  private final Object resolving = new Object();
 
   private AwsKmsMasterKey(Builder b, KmsClient client, boolean ownsClient, String clientRegion, Duration attempt) {
     this.client = client;
@@ -144,14 +147,15 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
     if (accountIds == null || accountIds.length == 0) {
       throw new IllegalArgumentException("discovery needs at least one account id");
     }
-    Set<String> accounts = new TreeSet<>();
+    TreeSet<String> accounts = new TreeSet<>();
     for (String a : accountIds) {
       if (a == null || !ACCOUNT.matcher(a).matches()) {
         throw new IllegalArgumentException("account ids are 12 digits");
       }
       accounts.add(a);
     }
-    return new Builder(partition, Set.copyOf(accounts));
+    // Sorted, so ref() names the same filter the same way whatever the argument order.
+    return new Builder(partition, Collections.unmodifiableSortedSet(accounts));
   }
 
   @Override
@@ -340,7 +344,7 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
     if (arn != null) {
       return arn;
     }
-    synchronized (this) {
+    synchronized (resolving) {
       if (keyArn == null) {
         String id = Objects.requireNonNull(keyId);
         DescribeKeyResponse r = call("DescribeKey", id, () -> client.describeKey(b -> b.keyId(id)
