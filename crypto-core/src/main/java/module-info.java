@@ -4,7 +4,7 @@ module dev.envelope.core {
   requires org.bouncycastle.provider;
   requires static org.jspecify;
   requires static micrometer.core;
-  requires java.sql;
+  requires transitive java.sql;
 
   exports dev.envelope.core;
 

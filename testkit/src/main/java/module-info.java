@@ -12,10 +12,13 @@ module dev.envelope.testkit {
   requires com.google.protobuf;
   requires transitive proto.google.cloud.kms.v1;
   requires transitive proto.google.cloud.secretmanager.v1;
+  requires org.bouncycastle.provider;
+  requires org.bouncycastle.pkix;
 
   exports dev.envelope.testkit;
   exports dev.envelope.testkit.aws;
   exports dev.envelope.testkit.gcp;
+  exports dev.envelope.testkit.azure;
 
   uses dev.envelope.testkit.FakeLauncher;
 

@@ -1,12 +1,21 @@
 package dev.envelope.cli;
 
+import dev.envelope.core.BlindIndex;
 import dev.envelope.core.DataKeyCache;
+import dev.envelope.core.FieldEncryptor;
+import dev.envelope.core.JdbcDataKeyStore;
 import dev.envelope.core.EncryptionContext;
 import dev.envelope.core.Envelope;
 import dev.envelope.core.InvalidCiphertextException;
 import dev.envelope.core.LocalKeyStore;
 import dev.envelope.core.LocalMasterKey;
 import dev.envelope.core.MessageInfo;
+import dev.envelope.secrets.CachingSecrets;
+import dev.envelope.secrets.DbCredentials;
+import dev.envelope.secrets.InMemorySecretStore;
+import dev.envelope.secrets.RotatingDataSource;
+import dev.envelope.secrets.SecretStore;
+import dev.envelope.secrets.SecretValue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -134,6 +143,14 @@ final class DemoCommand implements Callable<Integer> {
           + (streamed.length - big.length) + " bytes of header and tags); SHA-256 of the round trip matches");
     }
 
+    String dbUrl = "jdbc:h2:mem:envelope-demo-fields-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1";
+    org.h2.jdbcx.JdbcDataSource db = new org.h2.jdbcx.JdbcDataSource();
+    db.setURL(dbUrl);
+    db.setUser("sa");
+    db.setPassword("");
+    FieldEncryptor fields = FieldEncryptor.builder().masterKey(v1).dataKeyStore(JdbcDataKeyStore.create(db)).build();
+    fieldsPart(db, fields);
+
     title("Rotate master key 'orders' (new version becomes primary)");
     int version = store.rotate("orders");
     LocalMasterKey v2 = store.masterKey("orders");
@@ -151,6 +168,127 @@ final class DemoCommand implements Callable<Integer> {
       check(Envelope.inspect(rewrapped).keys().get(0).version().equals(Integer.toString(version)), "rewrap");
       check(MessageDigest.isEqual(env.decrypt(rewrapped, ctx), invoice), "rewrapped decrypts");
       out.println("   the old message rewrapped to version " + version + " without re-encrypting its body");
+    }
+
+    long rewrapped = fields.rewrapDataKeys(v2);
+    out.println("   the data-key table: " + rewrapped + " row(s) rewrapped under version " + version
+        + "; no column value was touched");
+    check(readSsn(db, fields, 2).equals("987-65-4321"), "field read after rewrap");
+    out.println("   reading users.ssn for id 2 after the rewrap: " + readSsn(db, fields, 2));
+    fields.close();
+
+    secretsPart();
+  }
+
+  private static EncryptionContext fieldContext(long id, String column) {
+    return EncryptionContext.of("table", "users", "column", column, "id", Long.toString(id));
+  }
+
+  private static byte[] normalizedEmail(String email) {
+    return email.strip().toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Field-level encryption of a users table on embedded H2: compact values, blind index, context binding. */
+  private void fieldsPart(javax.sql.DataSource db, FieldEncryptor fields) throws Exception {
+    title("Encrypt database columns (field format) in an embedded H2 users table");
+    BlindIndex byEmail = fields.blindIndex("users.email", 16);
+    try (java.sql.Connection c = db.getConnection(); java.sql.Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(400), email_idx CHAR(22), ssn VARCHAR(100))");
+      String[][] rows = {{"1", "ann@example.com", "123-45-6789"}, {"2", "bob@example.com", "987-65-4321"},
+          {"3", "carol@example.com", "555-12-3456"}};
+      try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO users VALUES (?, ?, ?, ?)")) {
+        for (String[] r : rows) {
+          long id = Long.parseLong(r[0]);
+          ps.setLong(1, id);
+          ps.setString(2, fields.encryptToString(r[1].getBytes(StandardCharsets.UTF_8), fieldContext(id, "email")));
+          ps.setString(3, byEmail.computeToString(normalizedEmail(r[1])));
+          ps.setString(4, fields.encryptToString(r[2].getBytes(StandardCharsets.UTF_8), fieldContext(id, "ssn")));
+          ps.executeUpdate();
+        }
+      }
+      out.println("   inserted 3 users; email and ssn encrypted (" + FieldEncryptor.OVERHEAD
+          + " bytes of overhead per value), email also blind-indexed");
+      try (java.sql.ResultSet rs = s.executeQuery("SELECT ssn, email_idx FROM users WHERE id = 2")) {
+        rs.next();
+        out.println("   stored ssn for id 2:   " + rs.getString(1));
+        out.println("   stored email_idx:      " + rs.getString(2));
+      }
+      try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT id FROM users WHERE email_idx = ?")) {
+        ps.setString(1, byEmail.computeToString(normalizedEmail(" Bob@Example.com")));
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          check(rs.next() && rs.getLong(1) == 2, "blind index lookup");
+        }
+      }
+      out.println("   WHERE email_idx = index(' Bob@Example.com') finds id 2; its ssn decrypts to " + readSsn(db, fields, 2));
+      s.executeUpdate("UPDATE users SET ssn = (SELECT ssn FROM users WHERE id = 1) WHERE id = 3");
+      try {
+        readSsn(db, fields, 3);
+        check(false, "a value copied to another row must not decrypt");
+      } catch (InvalidCiphertextException expected) {
+        out.println("   ann's ssn copied into carol's row: rejected (" + expected.getClass().getSimpleName()
+            + "), the context binds each value to its row and column");
+      }
+      s.executeUpdate("UPDATE users SET ssn = " + "'" + fields.encryptToString(
+          "555-12-3456".getBytes(StandardCharsets.UTF_8), fieldContext(3, "ssn")) + "' WHERE id = 3");
+    }
+  }
+
+  private static String readSsn(javax.sql.DataSource db, FieldEncryptor fields, long id) throws java.sql.SQLException {
+    try (java.sql.Connection c = db.getConnection();
+        java.sql.PreparedStatement ps = c.prepareStatement("SELECT ssn FROM users WHERE id = ?")) {
+      ps.setLong(1, id);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new String(fields.decryptFromString(rs.getString(1), fieldContext(id, "ssn")), StandardCharsets.UTF_8);
+      }
+    }
+  }
+
+  /** A database password rotating under a running DataSource, on an embedded H2 database. */
+  private void secretsPart() throws Exception {
+    title("Rotate a database password under a running DataSource (secrets, embedded H2)");
+    String url = "jdbc:h2:mem:envelope-demo-secrets-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1";
+    try (java.sql.Connection admin = java.sql.DriverManager.getConnection(url, "sa", "sa-demo");
+        java.sql.Statement st = admin.createStatement()) {
+      st.execute("CREATE USER APP PASSWORD 'first-password' ADMIN");
+      InMemorySecretStore store = SecretStore.inMemory();
+      store.put("prod/db", "{\"username\":\"APP\",\"password\":\"first-password\",\"engine\":\"h2\"}");
+      try (CachingSecrets secrets = CachingSecrets.builder().store(store).ttl(java.time.Duration.ofMinutes(5)).build()) {
+        java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+        secrets.onChange("prod/db", (before, now) -> changes.incrementAndGet());
+        SecretValue current = secrets.get("prod/db");
+        out.println("   secret prod/db, version " + current.versionId() + " " + current.stages()
+            + "; its toString() is redacted: " + current);
+        RotatingDataSource ds = RotatingDataSource.builder().secrets(secrets).secretName("prod/db").jdbcUrl(url).build();
+        check(query(ds) == 1, "query before rotation");
+        out.println("   a connection as " + current.asJson(DbCredentials.class).username() + ": SELECT 1 works");
+        try (java.sql.Connection held = ds.getConnection()) {
+          String pending = store.putPending("prod/db",
+              "{\"username\":\"APP\",\"password\":\"second-password\",\"engine\":\"h2\"}");
+          st.execute("ALTER USER APP SET PASSWORD 'second-password'");
+          out.println("   rotation: new version " + pending + " staged AWSPENDING, database password changed");
+          check(query(ds) == 1, "query during the rotation window");
+          out.println("   during the rotation window a new connection still opens (old password rejected,"
+              + " the DataSource refreshed and tried the pending version)");
+          store.promote("prod/db", pending);
+          secrets.refreshNow("prod/db");
+          check(query(ds) == 1, "query after promotion");
+          check(changes.get() >= 1, "change listener");
+          out.println("   promoted to AWSCURRENT: new connections use it; change listener fired " + changes.get() + " time(s)");
+          try (java.sql.Statement h = held.createStatement(); java.sql.ResultSet rs = h.executeQuery("SELECT 1")) {
+            check(rs.next(), "held connection");
+          }
+          out.println("   a connection opened before the rotation kept working throughout");
+        }
+      }
+    }
+  }
+
+  private static int query(javax.sql.DataSource ds) throws java.sql.SQLException {
+    try (java.sql.Connection c = ds.getConnection(); java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT 1")) {
+      rs.next();
+      return rs.getInt(1);
     }
   }
 

@@ -51,22 +51,31 @@ public record KdfParams(int memoryKib, int iterations, int parallelism) {
       throw new IllegalArgumentException("salt must be " + SALT_LENGTH + " bytes");
     }
     byte[] password = utf8(passphrase);
-    byte[] out = new byte[KEY_LENGTH];
+    byte[] out = null;
     try {
-      Argon2BytesGenerator generator = new Argon2BytesGenerator();
-      generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
-          .withVersion(Argon2Parameters.ARGON2_VERSION_13)
-          .withMemoryAsKB(memoryKib)
-          .withIterations(iterations)
-          .withParallelism(parallelism)
-          .withSalt(salt)
-          .build());
-      generator.generateBytes(password, out);
+      out = argon2id(password, salt);
       return new SecretKeySpec(out, "AES");
     } finally {
       Arrays.fill(password, (byte) 0);
-      Arrays.fill(out, (byte) 0);
+      if (out != null) {
+        Arrays.fill(out, (byte) 0);
+      }
     }
+  }
+
+  /** Raw Argon2id output, 32 bytes; no salt-length rule, so reference vectors can check it. */
+  byte[] argon2id(byte[] password, byte[] salt) {
+    Argon2BytesGenerator generator = new Argon2BytesGenerator();
+    generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
+        .withVersion(Argon2Parameters.ARGON2_VERSION_13)
+        .withMemoryAsKB(memoryKib)
+        .withIterations(iterations)
+        .withParallelism(parallelism)
+        .withSalt(salt)
+        .build());
+    byte[] out = new byte[KEY_LENGTH];
+    generator.generateBytes(password, out);
+    return out;
   }
 
   private static byte[] utf8(char[] passphrase) {
