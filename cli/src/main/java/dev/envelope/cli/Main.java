@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
  * {@code envelope}: keys, encrypt/decrypt/inspect, demo.
  *
  * <p>Exit codes: 0 success; 1 the ciphertext is invalid, altered, or the context does not match;
- * 2 usage error; 3 a key is unavailable or access was denied; 4 KMS or I/O failure.
+ * 2 usage error; 3 a key is unavailable or access was denied; 4 KMS or I/O failure; 5 a rotation
+ * job finished but some rows could not be migrated.
  */
 @Command(
     name = "envelope",
@@ -30,6 +31,8 @@ import picocli.CommandLine.Command;
         EncryptCommand.class,
         DecryptCommand.class,
         InspectCommand.class,
+        ReencryptCommand.class,
+        RewrapCommand.class,
         DemoCommand.class
     })
 public final class Main implements Runnable {
