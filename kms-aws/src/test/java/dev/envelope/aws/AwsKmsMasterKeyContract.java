@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.envelope.core.DataKey;
 import dev.envelope.core.DataKeyCache;
+import dev.envelope.core.DataKeyStore;
 import dev.envelope.core.EncryptionContext;
 import dev.envelope.core.Envelope;
+import dev.envelope.core.FieldEncryptor;
 import dev.envelope.core.InvalidCiphertextException;
 import dev.envelope.core.KeyUnavailableException;
 import dev.envelope.core.LocalMasterKey;
@@ -278,6 +280,27 @@ abstract class AwsKmsMasterKeyContract {
       assertThat(localOnly.decrypt(ciphertext, CONTEXT)).isEqualTo(plaintext);
       assertThatThrownBy(() -> awsOnly.decrypt(ciphertext, EncryptionContext.of("tenant", "43", "purpose", "invoice")))
           .isInstanceOf(InvalidCiphertextException.class);
+    }
+  }
+
+  @Test
+  void fieldEncryptor_masterKeyRotation_rewrapsDataKeyTableWithReEncryptOnly() {
+    AwsKmsMasterKey oldKey = key(createKey(REGION));
+    AwsKmsMasterKey newKey = key(createKey(REGION));
+    DataKeyStore store = DataKeyStore.inMemory();
+    byte[] value;
+    try (FieldEncryptor writer = FieldEncryptor.builder().masterKey(oldKey).dataKeyStore(store).build()) {
+      value = writer.encrypt("4111 1111 1111 1111".getBytes(StandardCharsets.UTF_8), CONTEXT);
+      resetCalls();
+
+      assertThat(writer.rewrapDataKeys(newKey)).isPositive();
+    }
+
+    calls("ReEncrypt").ifPresent(n -> assertThat(n).isPositive());
+    calls("Decrypt").ifPresent(n -> assertThat(n).isZero());
+    calls("GenerateDataKey").ifPresent(n -> assertThat(n).isZero());
+    try (FieldEncryptor reader = FieldEncryptor.builder().masterKey(newKey).dataKeyStore(store).build()) {
+      assertThat(new String(reader.decrypt(value, CONTEXT), StandardCharsets.UTF_8)).isEqualTo("4111 1111 1111 1111");
     }
   }
 
