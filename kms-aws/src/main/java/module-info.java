@@ -4,7 +4,9 @@
  */
 module dev.envelope.aws {
   requires transitive dev.envelope.core;
+  requires transitive dev.envelope.secrets;
   requires transitive software.amazon.awssdk.services.kms;
+  requires transitive software.amazon.awssdk.services.secretsmanager;
   requires transitive software.amazon.awssdk.auth;
   requires software.amazon.awssdk.core;
   requires software.amazon.awssdk.awscore;
@@ -19,4 +21,5 @@ module dev.envelope.aws {
   exports dev.envelope.aws;
 
   provides dev.envelope.core.MasterKeyResolver with dev.envelope.aws.internal.AwsKmsResolver;
+  provides dev.envelope.secrets.SecretStoreProvider with dev.envelope.aws.internal.AwsSecretStoreProvider;
 }
