@@ -22,5 +22,6 @@ module dev.envelope.testkit {
 
   uses dev.envelope.testkit.FakeLauncher;
 
-  provides dev.envelope.testkit.FakeLauncher with dev.envelope.testkit.aws.AwsFakeLauncher;
+  provides dev.envelope.testkit.FakeLauncher with dev.envelope.testkit.aws.AwsFakeLauncher,
+      dev.envelope.testkit.gcp.GcpFakeLauncher, dev.envelope.testkit.azure.AzureFakeLauncher;
 }

@@ -113,8 +113,10 @@ public final class Testkit {
     }
     for (FakeLauncher.Running r : running) {
       r.describe().forEach(out::println);
-      out.println("  environment:");
-      r.environment().forEach((k, v) -> out.println("    export " + k + "=" + v));
+      if (!r.environment().isEmpty()) {
+        out.println("  environment:");
+        r.environment().forEach((k, v) -> out.println("    export " + k + "=" + v));
+      }
       out.println();
     }
     out.flush();

@@ -83,6 +83,7 @@ public final class AwsFakeLauncher implements FakeLauncher {
       lines.add("  demo key:    " + keyArn + " (" + DEMO_ALIAS + ")");
       lines.add("  demo secret: " + secretArn);
       lines.add("  try:         envelope encrypt --key aws-kms:" + DEMO_ALIAS + " --in FILE --out FILE.env");
+      lines.add("               envelope secrets versions " + DEMO_SECRET + " --store aws-sm");
       return lines;
     }
 
