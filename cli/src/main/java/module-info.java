@@ -1,6 +1,8 @@
 /** The envelope command line. */
 module dev.envelope.cli {
   requires dev.envelope.core;
+  requires dev.envelope.rotation;
+  requires me.tongfei.progressbar;
   requires dev.envelope.secrets;
   requires info.picocli;
   requires java.sql;

@@ -1,13 +1,15 @@
 /**
- * Google Cloud KMS master keys for Envelope.
+ * Google Cloud KMS master keys and the Secret Manager store for Envelope.
  *
  * <p>Google's client jars are not modular and split their packages between the client jar and
- * the proto jar; the build patches the protos into {@code google.cloud.kms} to compile this
- * descriptor. At run time use the class path, as Google's libraries require.
+ * the proto jar; the build patches the protos into {@code google.cloud.kms} and
+ * {@code google.cloud.secretmanager} to compile this descriptor. At run time use the class path, as Google's libraries require.
  */
 module dev.envelope.gcp {
   requires transitive dev.envelope.core;
+  requires transitive dev.envelope.secrets;
   requires transitive google.cloud.kms;
+  requires transitive google.cloud.secretmanager;
   requires com.google.protobuf;
   requires gax;
   requires gax.grpc;
@@ -18,4 +20,5 @@ module dev.envelope.gcp {
   exports dev.envelope.gcp;
 
   provides dev.envelope.core.MasterKeyResolver with dev.envelope.gcp.internal.GcpKmsResolver;
+  provides dev.envelope.secrets.SecretStoreProvider with dev.envelope.gcp.internal.GcpSecretStoreProvider;
 }

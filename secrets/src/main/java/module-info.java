@@ -8,6 +8,12 @@ module dev.envelope.secrets {
 
   exports dev.envelope.secrets;
 
+  uses dev.envelope.secrets.SecretStoreProvider;
+
+  provides dev.envelope.secrets.SecretStoreProvider with
+      dev.envelope.secrets.internal.LocalStoreProviders.Environment,
+      dev.envelope.secrets.internal.LocalStoreProviders.Directory;
+
   // Jackson binds JSON secrets to DbCredentials (and to callers' own types in their modules).
   opens dev.envelope.secrets to com.fasterxml.jackson.databind;
 }

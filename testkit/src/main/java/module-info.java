@@ -1,5 +1,10 @@
-/** Protocol-level fakes of the cloud services Envelope talks to, served on loopback. */
+/**
+ * Protocol fakes of the clouds' key and secret services on loopback, for tests and demos. Does
+ * not depend on Envelope: usable on any test class path.
+ */
 module dev.envelope.testkit {
+  requires jdk.httpserver;
+  requires com.fasterxml.jackson.databind;
   requires transitive io.grpc;
   requires io.grpc.stub;
   requires io.grpc.protobuf;
@@ -7,6 +12,16 @@ module dev.envelope.testkit {
   requires com.google.protobuf;
   requires transitive proto.google.cloud.kms.v1;
   requires transitive proto.google.cloud.secretmanager.v1;
+  requires org.bouncycastle.provider;
+  requires org.bouncycastle.pkix;
 
+  exports dev.envelope.testkit;
+  exports dev.envelope.testkit.aws;
   exports dev.envelope.testkit.gcp;
+  exports dev.envelope.testkit.azure;
+
+  uses dev.envelope.testkit.FakeLauncher;
+
+  provides dev.envelope.testkit.FakeLauncher with dev.envelope.testkit.aws.AwsFakeLauncher,
+      dev.envelope.testkit.gcp.GcpFakeLauncher, dev.envelope.testkit.azure.AzureFakeLauncher;
 }

@@ -5,6 +5,7 @@ import dev.envelope.core.EnvelopeException;
 import dev.envelope.core.InvalidCiphertextException;
 import dev.envelope.core.KeyUnavailableException;
 import dev.envelope.core.KmsException;
+import dev.envelope.core.SecretNotFoundException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -15,10 +16,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code envelope}: keys, encrypt/decrypt/inspect, demo.
+ * {@code envelope}: keys, encrypt/decrypt/inspect, secrets, demo.
  *
  * <p>Exit codes: 0 success; 1 the ciphertext is invalid, altered, or the context does not match;
- * 2 usage error; 3 a key is unavailable or access was denied; 4 KMS or I/O failure.
+ * 2 usage error (including a store or key scheme no provider serves); 3 a key is unavailable, a
+ * secret or the requested version of it does not exist, or access was denied; 4 KMS, secret store
+ * or I/O failure; 5 a rotation job finished but some rows could not be migrated.
  */
 @Command(
     name = "envelope",
@@ -30,6 +33,9 @@ import picocli.CommandLine.Command;
         EncryptCommand.class,
         DecryptCommand.class,
         InspectCommand.class,
+        ReencryptCommand.class,
+        RewrapCommand.class,
+        SecretsCommand.class,
         DemoCommand.class
     })
 public final class Main implements Runnable {
@@ -95,7 +101,8 @@ public final class Main implements Runnable {
     if (ex instanceof IllegalArgumentException || ex instanceof CommandLine.ParameterException) {
       return EXIT_USAGE;
     }
-    if (ex instanceof KeyUnavailableException || ex instanceof AccessDeniedException) {
+    if (ex instanceof KeyUnavailableException || ex instanceof AccessDeniedException
+        || ex instanceof SecretNotFoundException) {
       return EXIT_KEY;
     }
     if (ex instanceof KmsException) {

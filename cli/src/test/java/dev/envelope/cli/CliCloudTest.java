@@ -2,6 +2,7 @@ package dev.envelope.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.envelope.testkit.azure.AzureKeyVaultFake;
 import dev.envelope.testkit.gcp.GcpFakes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The CLI against the testkit's protocol fakes, with the real cloud clients. */
 class CliCloudTest {
   static GcpFakes gcp;
+  static AzureKeyVaultFake azure;
   static final String GCP_KEY = "projects/p/locations/global/keyRings/r/cryptoKeys/cli";
 
   @TempDir
@@ -22,11 +24,45 @@ class CliCloudTest {
   static void start() {
     gcp = GcpFakes.start();
     gcp.kms().createKey(GCP_KEY);
+    azure = AzureKeyVaultFake.start();
+    azure.createKey("cli");
   }
 
   @AfterAll
   static void stop() {
     gcp.close();
+    azure.close();
+  }
+
+  @Test
+  void encrypt_gcpAzureAndLocal_eachAloneDecrypts() throws Exception {
+    Path kf = dir.resolve("k.keys");
+    assertThat(CliTest.run("keys", "create", "--keyfile", kf.toString(), "--name", "backup").code()).isZero();
+    Path pem = azure.writeCertificatePem(dir.resolve("vault.pem"));
+    String gcpKey = "gcp-kms:" + GCP_KEY;
+    String azureKey = "azure-kv:" + azure.keyId("cli");
+    String localKey = "local:" + kf + "#backup";
+    String[] endpoints = {"--endpoint", "gcp-kms=" + gcp.endpoint(), "--key-option", "azure-kv.trust=" + pem};
+    Path in = Files.writeString(dir.resolve("m.txt"), "one ciphertext, three keys");
+    Path enc = dir.resolve("m.env");
+    CliTest.Result e = CliTest.run(concat(new String[] {"encrypt", "--key", gcpKey, "--key", azureKey, "--key", localKey,
+        "--context", "app=cli", "--in", in.toString(), "--out", enc.toString()}, endpoints));
+    assertThat(e.code()).as(e.err()).isZero();
+    CliTest.Result info = CliTest.run("inspect", "--in", enc.toString());
+    assertThat(info.out()).contains("gcp-kms:").contains("azure-kv:").contains("local:backup");
+    for (String alone : new String[] {gcpKey, azureKey, localKey}) {
+      Path out = dir.resolve("out-" + alone.substring(0, 5) + ".txt");
+      CliTest.Result d = CliTest.run(concat(new String[] {"decrypt", "--key", alone, "--context", "app=cli",
+          "--in", enc.toString(), "--out", out.toString()}, endpoints));
+      assertThat(d.code()).as(alone + ": " + d.err()).isZero();
+      assertThat(Files.readString(out)).isEqualTo("one ciphertext, three keys");
+    }
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
   }
 
   @Test

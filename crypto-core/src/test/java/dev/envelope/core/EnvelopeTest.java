@@ -243,4 +243,76 @@ class EnvelopeTest {
     assertThatThrownBy(() -> EncryptionContext.of("a")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> EncryptionContext.of("a", "\uD800")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void decrypt_headerRekeyedToAttackersDataKey_isRejectedForBothHolders() throws Exception {
+    // An attacker with key B re-keys a victim's message: B's entry wraps the attacker's data key,
+    // with a commitment and header tag made for that data key, over the victim's body. Neither
+    // holder may get a plaintext. (This does not isolate the commitment check: the GCM
+    // multi-key-collision body that would need it is not constructed here; see
+    // decrypt_commitmentAlone_isChecked for the commitment itself.)
+    CountingMasterKey b = new CountingMasterKey("b");
+    byte[] ct;
+    try (Envelope env = Envelope.builder().masterKeys(key, b).build()) {
+      ct = env.encrypt(random(100), CTX);
+    }
+    dev.envelope.core.internal.MessageFormat.Header h =
+        dev.envelope.core.internal.MessageFormat.parse(ct, 0, ct.length);
+    byte[] attackerKey = random(32);
+    WrappedKey forged = b.wrap(SecretBytes.copyOf(attackerKey), CTX);
+    byte[] middle = dev.envelope.core.internal.MessageFormat.headerMiddle(h.segmentSize(), CTX.canonicalBytes(),
+        java.util.List.of(h.keys().get(0), forged));
+    int headerLength = dev.envelope.core.internal.MessageFormat.headerLength(middle.length);
+    byte[] out = new byte[headerLength + ct.length - h.length()];
+    int commitmentOffset = dev.envelope.core.internal.MessageFormat.writeHeaderPrefix(out, h.messageId(), middle);
+    byte[] okm = dev.envelope.core.internal.Gcm.hkdfExpand(attackerKey,
+        dev.envelope.core.internal.MessageFormat.kdfInfo(h.suite(), h.messageId(), 0), 64);
+    System.arraycopy(okm, 32, out, commitmentOffset, 32);
+    int tagOffset = commitmentOffset + 32;
+    dev.envelope.core.internal.Gcm.encrypt(new javax.crypto.spec.SecretKeySpec(okm, 0, 32, "AES"),
+        dev.envelope.core.internal.MessageFormat.nonce(0, 0), out, 0, tagOffset, out, 0, 0, out, tagOffset);
+    System.arraycopy(ct, h.length(), out, headerLength, ct.length - h.length());
+    try (Envelope victimA = Envelope.builder().masterKeys(key).build();
+        Envelope holderB = Envelope.builder().masterKeys(b).build()) {
+      // A's holder: A's entry unwraps A's data key, whose commitment no longer matches.
+      assertThatThrownBy(() -> victimA.decrypt(out, CTX)).isExactlyInstanceOf(InvalidCiphertextException.class);
+      // B's holder: header authenticates under B's data key, but the body was not made with it.
+      assertThatThrownBy(() -> holderB.decrypt(out, CTX)).isExactlyInstanceOf(InvalidCiphertextException.class);
+    }
+  }
+
+  @Test
+  void decrypt_commitmentAlone_isChecked() throws Exception {
+    // The cache keeps the data key alive (and readable by the test) after encrypt.
+    try (Envelope env = Envelope.builder().masterKeys(key).dataKeyCache(DataKeyCache.builder().build()).build()) {
+      byte[] ct = env.encrypt(random(40), CTX);
+      byte[] dataKey = key.generated.get(0).toByteArray();
+      dev.envelope.core.internal.MessageFormat.Header h = dev.envelope.core.internal.MessageFormat.parse(ct, 0, ct.length);
+      byte[] okm = dev.envelope.core.internal.Gcm.hkdfExpand(dataKey,
+          dev.envelope.core.internal.MessageFormat.kdfInfo(h.suite(), h.messageId(), 0), 64);
+      javax.crypto.spec.SecretKeySpec contentKey = new javax.crypto.spec.SecretKeySpec(okm, 0, 32, "AES");
+      int tagOffset = h.length() - 16;
+      for (int i = tagOffset - 32; i < tagOffset; i++) {
+        byte[] bad = ct.clone();
+        bad[i] ^= 0x01;
+        // Re-authenticate the header with the right content key: only the commitment check is left
+        // to notice that the stored commitment is not the one this data key derives.
+        retag(contentKey, bad, tagOffset);
+        assertThatThrownBy(() -> env.decrypt(bad, CTX)).isExactlyInstanceOf(InvalidCiphertextException.class);
+      }
+      byte[] control = ct.clone();
+      retag(contentKey, control, tagOffset);
+      assertThat(env.decrypt(control, CTX)).hasSize(40);
+    }
+  }
+
+  /** Recomputes the header tag with a fresh Cipher (the JDK refuses key+IV reuse on one instance). */
+  private static void retag(javax.crypto.spec.SecretKeySpec contentKey, byte[] message, int tagOffset) throws Exception {
+    javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+    c.init(javax.crypto.Cipher.ENCRYPT_MODE, contentKey,
+        new javax.crypto.spec.GCMParameterSpec(128, dev.envelope.core.internal.MessageFormat.nonce(0, 0)));
+    c.updateAAD(message, 0, tagOffset);
+    byte[] tag = c.doFinal();
+    System.arraycopy(tag, 0, message, tagOffset, 16);
+  }
 }

@@ -1,9 +1,5 @@
 package dev.envelope.gcp;
 
-import com.google.api.gax.core.NoCredentialsProvider;
-import com.google.api.gax.grpc.GrpcCallContext;
-import com.google.api.gax.grpc.InstantiatingGrpcChannelProvider;
-import com.google.api.gax.retrying.RetrySettings;
 import com.google.api.gax.rpc.ApiCallContext;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
@@ -26,14 +22,13 @@ import dev.envelope.core.MasterKey;
 import dev.envelope.core.SecretBytes;
 import dev.envelope.core.WrappedKey;
 import dev.envelope.gcp.internal.Endpoint;
+import dev.envelope.gcp.internal.GoogleClients;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
-import java.util.zip.CRC32C;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -84,11 +79,6 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
 
   private static final Pattern KEY_NAME =
       Pattern.compile("projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+");
-  private static final Set<StatusCode.Code> RETRYABLE_CODES = Set.of(
-      StatusCode.Code.UNAVAILABLE, StatusCode.Code.RESOURCE_EXHAUSTED, StatusCode.Code.DEADLINE_EXCEEDED);
-  private static final Duration INITIAL_BACKOFF = Duration.ofMillis(50);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
-  private static final Duration MIN_ATTEMPT_TIMEOUT = Duration.ofMillis(250);
 
   private final String keyName;
   private final KeyRef ref;
@@ -221,21 +211,7 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
     if (remaining <= 0) {
       throw new KmsException("Cloud KMS " + method + " with " + keyName + " ran out of its " + deadline + " deadline", true);
     }
-    Duration left = Duration.ofNanos(remaining);
-    Duration attemptTimeout = max(MIN_ATTEMPT_TIMEOUT, deadline.dividedBy(4));
-    if (attemptTimeout.compareTo(left) > 0) {
-      attemptTimeout = left;
-    }
-    RetrySettings retry = RetrySettings.newBuilder()
-        .setTotalTimeoutDuration(left)
-        .setInitialRetryDelayDuration(INITIAL_BACKOFF)
-        .setRetryDelayMultiplier(2.0)
-        .setMaxRetryDelayDuration(MAX_BACKOFF)
-        .setInitialRpcTimeoutDuration(attemptTimeout)
-        .setRpcTimeoutMultiplier(1.0)
-        .setMaxRpcTimeoutDuration(attemptTimeout)
-        .build();
-    ApiCallContext context = GrpcCallContext.createDefault().withRetrySettings(retry).withRetryableCodes(RETRYABLE_CODES);
+    ApiCallContext context = GoogleClients.callContext(Duration.ofNanos(remaining), deadline);
     try {
       return rpc.apply(context);
     } catch (ApiException e) {
@@ -269,19 +245,11 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
   }
 
   private static long crc32c(byte[] data) {
-    CRC32C crc = new CRC32C();
-    crc.update(data);
-    return crc.getValue();
+    return GoogleClients.crc32c(data);
   }
 
   private static long crc32c(ByteString data) {
-    CRC32C crc = new CRC32C();
-    crc.update(data.asReadOnlyByteBuffer());
-    return crc.getValue();
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
+    return GoogleClients.crc32c(data);
   }
 
   /** Closes the Google client if this key created it; a client passed to the builder stays open. */
@@ -375,14 +343,7 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
     private static KeyManagementServiceClient createClient(@Nullable Endpoint endpoint) {
       KeyManagementServiceSettings.Builder settings = KeyManagementServiceSettings.newBuilder();
       if (endpoint != null) {
-        settings.setEndpoint(endpoint.target());
-        if (endpoint.isLoopback()) {
-          settings.setCredentialsProvider(NoCredentialsProvider.create())
-              .setTransportChannelProvider(InstantiatingGrpcChannelProvider.newBuilder()
-                  .setEndpoint(endpoint.target())
-                  .setChannelConfigurator(b -> b.usePlaintext())
-                  .build());
-        }
+        GoogleClients.applyEndpoint(settings, endpoint);
       }
       try {
         return KeyManagementServiceClient.create(settings.build());

@@ -1,4 +1,4 @@
-/** Google Cloud KMS master keys: {@link dev.envelope.gcp.GcpKmsMasterKey}. */
+/** Google Cloud KMS master keys ({@link dev.envelope.gcp.GcpKmsMasterKey}) and Secret Manager ({@link dev.envelope.gcp.GcpSecretStore}). */
 @NullMarked
 package dev.envelope.gcp;
 

@@ -5,6 +5,9 @@ import dev.envelope.secrets.internal.EnvironmentStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.TreeSet;
 
 /**
  * A place secrets are read from: AWS Secrets Manager ({@code AwsSecretStore} in kms-aws), Google
@@ -65,6 +68,36 @@ public interface SecretStore {
    */
   static SecretStore directory(Path root) {
     return new DirectoryStore(root);
+  }
+
+  /**
+   * The store a spec names, created by the first registered {@link SecretStoreProvider} for its
+   * scheme: {@code env}, {@code dir:/run/secrets}, {@code gcp-sm:projects/p} (kms-gcp), … The scheme
+   * is everything before the first colon, the rest is passed to the provider. A store that holds a
+   * cloud client implements {@link AutoCloseable}; close it when done.
+   *
+   * @param options provider options, e.g. {@code endpoint}; a provider rejects options it does not know
+   * @throws IllegalArgumentException if no provider is registered for the scheme, or the provider
+   *     rejects the spec or the options
+   */
+  static SecretStore resolve(String storeSpec, Map<String, String> options) {
+    Objects.requireNonNull(storeSpec, "storeSpec");
+    Objects.requireNonNull(options, "options");
+    int colon = storeSpec.indexOf(':');
+    String scheme = colon < 0 ? storeSpec : storeSpec.substring(0, colon);
+    String spec = colon < 0 ? "" : storeSpec.substring(colon + 1);
+    if (scheme.isEmpty()) {
+      throw new IllegalArgumentException("store spec must look like scheme or scheme:argument, e.g. env or dir:/run/secrets");
+    }
+    TreeSet<String> known = new TreeSet<>();
+    for (SecretStoreProvider p : ServiceLoader.load(SecretStoreProvider.class, SecretStoreProvider.class.getClassLoader())) {
+      if (p.scheme().equals(scheme)) {
+        return Objects.requireNonNull(p.create(spec, Map.copyOf(options)), "provider returned no store");
+      }
+      known.add(p.scheme());
+    }
+    throw new IllegalArgumentException("no provider for store scheme '" + scheme + "' (registered: "
+        + String.join(", ", known) + "; aws-sm, gcp-sm and azure-kv come with kms-aws, kms-gcp and kms-azure)");
   }
 
   /** An empty in-memory store with AWS-style stages, for tests, demos and local development. */

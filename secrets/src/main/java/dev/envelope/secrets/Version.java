@@ -9,9 +9,12 @@ import org.jspecify.annotations.Nullable;
  * <table>
  *   <caption>How stores resolve versions</caption>
  *   <tr><th>version</th><th>AWS Secrets Manager</th><th>Google Secret Manager</th><th>Azure Key Vault</th></tr>
- *   <tr><td>{@link #current()}</td><td>stage {@code AWSCURRENT}</td><td>{@code latest}</td><td>latest version</td></tr>
+ *   <tr><td>{@link #current()}</td><td>stage {@code AWSCURRENT}</td><td>newest enabled version
+ *       ({@code latest} while enabled), or the one a configured alias names</td><td>newest enabled version whose
+ *       not-before time is absent or past</td></tr>
  *   <tr><td>{@link #pending()}</td><td>stage {@code AWSPENDING}</td>
- *       <td colspan="2">the newest enabled version other than the current one, as the adapter documents</td></tr>
+ *       <td>the newest enabled version newer than the alias-named current one (only with an alias)</td>
+ *       <td>the newest enabled version whose not-before time is still in the future</td></tr>
  *   <tr><td>{@link #previous()}</td><td>stage {@code AWSPREVIOUS}</td>
  *       <td colspan="2">the enabled version before the current one, as the adapter documents</td></tr>
  *   <tr><td>{@link #id(String)}</td><td>version id</td><td>version number</td><td>version id</td></tr>

@@ -1,0 +1,5 @@
+/** AWS KMS master keys: {@link dev.envelope.aws.AwsKmsMasterKey}. */
+@NullMarked
+package dev.envelope.aws;
+
+import org.jspecify.annotations.NullMarked;
