@@ -20,11 +20,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * keys (the cached implementations have their data key before the first measured call).
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar EncryptDecryptBenchmark -prof gc</pre>
+ *
+ * <p>The warm-up is long on purpose (see {@code @Warmup}); pass {@code -wi 5 -w 3s} when overriding.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
+// 15 s of warm-up: JDK 17 runs AES-GCM/GHASH at intrinsic speed only from C2-compiled code, and a
+// fork that only sees 1 MiB calls (60 a second while interpreted) took 10-12 s to get there here:
+// TINK_AEAD encrypting 1 MiB at 14-20 ms per call for the first 10 s, then 0.55 ms. Priming with
+// smaller calls in the set-up did not shorten that.
+@Warmup(iterations = 5, time = 3)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class EncryptDecryptBenchmark {
@@ -34,15 +40,6 @@ public class EncryptDecryptBenchmark {
   @Param({"100", "4096", "65536", "1048576"})
   public int size;
 
-  /**
-   * Milliseconds of 4 KiB round trips before JMH's own warm-up. JDK 17 runs AES-GCM and GHASH at
-   * intrinsic speed only from C2-compiled callers; a fork that only ever sees 1 MiB calls reaches
-   * C2 after minutes (measured: TINK_AEAD encrypting 1 MiB at 56 MB/s after 5 s of warm-up, 2 GB/s
-   * at 64 KiB), so every trial first runs the JDK's GCM code as a busy server would have.
-   */
-  @Param({"2000"})
-  public int primeMillis;
-
   private Codec codec;
   private byte[] plaintext;
   private byte[] ciphertext;
@@ -50,11 +47,6 @@ public class EncryptDecryptBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     codec = impl.create();
-    byte[] small = Implementation.randomBytes(4096);
-    long primeEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(primeMillis);
-    for (int i = 0; i < 50_000 && System.nanoTime() - primeEnd < 0; i++) {
-      codec.decrypt(codec.encrypt(small));
-    }
     plaintext = Implementation.randomBytes(size);
     ciphertext = codec.encrypt(plaintext);
     // A benchmark of a codec that does not round-trip would measure nothing useful.

@@ -25,7 +25,6 @@ class BenchmarkSmokeTest {
     Options options = new OptionsBuilder()
         .include("^dev\\.envelope\\.benchmarks\\.")
         .param("size", "100")
-        .param("primeMillis", "0")
         .param("totalBytes", String.valueOf(1 << 20))
         .forks(0)
         .warmupIterations(0)
