@@ -127,7 +127,11 @@ public final class DataKeyCache implements AutoCloseable {
       }
       long m = key.messages.incrementAndGet();
       long b = key.bytes.addAndGet(plaintextBytes);
-      boolean withinLimits = m <= maxMessagesPerKey && (b <= maxBytesPerKey || m == 1);
+      // An oversize message may take a key only if it is the key's sole message: m == 1 alone is
+      // not enough, because the two counters move separately and another thread may have counted
+      // its message after ours but its bytes before ours (b then includes both).
+      boolean alone = m == 1 && b == plaintextBytes;
+      boolean withinLimits = m <= maxMessagesPerKey && (b <= maxBytesPerKey || alone);
       if (!withinLimits || m >= maxMessagesPerKey || b >= maxBytesPerKey) {
         encrypt.asMap().remove(slot, key);
       }
