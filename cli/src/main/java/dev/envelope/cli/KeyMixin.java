@@ -1,9 +1,9 @@
 package dev.envelope.cli;
 
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 
 /** Shares {@link KeyOptions} between commands. */
 final class KeyMixin {
-  @ArgGroup(exclusive = false, multiplicity = "1")
+  @Mixin
   KeyOptions options;
 }

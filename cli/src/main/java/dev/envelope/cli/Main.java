@@ -35,6 +35,7 @@ import picocli.CommandLine.Command;
         InspectCommand.class,
         ReencryptCommand.class,
         RewrapCommand.class,
+        RewrapDataKeysCommand.class,
         SecretsCommand.class,
         DemoCommand.class
     })

@@ -14,27 +14,17 @@ import dev.envelope.rotation.RotationReport;
 import dev.envelope.rotation.RowContext;
 import dev.envelope.rotation.RowFailure;
 import dev.envelope.rotation.ValueEncoding;
-import dev.envelope.secrets.SecretStore;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.logging.Logger;
-import javax.sql.DataSource;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -80,17 +70,8 @@ final class ReencryptCommand implements Callable<Integer> {
 
   /** Options and behaviour shared by {@code reencrypt} and {@code rewrap}. */
   static final class JobOptions {
-    @Option(names = "--jdbc-url", required = true, paramLabel = "URL",
-        description = "JDBC URL, e.g. jdbc:postgresql://db:5432/app or jdbc:h2:file:./app.")
-    String jdbcUrl;
-
-    @Option(names = "--user", paramLabel = "USER", description = "Database user.")
-    String user;
-
-    @Option(names = "--password-secret", paramLabel = "NAME",
-        description = "Secret holding the database password: env:NAME, file:PATH (a secret file), or a bare "
-            + "environment variable name.")
-    String passwordSecret;
+    @Mixin
+    DatabaseOptions database;
 
     @Option(names = "--table", required = true, paramLabel = "TABLE", description = "Table, optionally schema.table.")
     String table;
@@ -144,22 +125,15 @@ final class ReencryptCommand implements Callable<Integer> {
         description = "Seconds between progress lines; default ${DEFAULT-VALUE}.")
     int progressInterval;
 
-    @Option(names = "--endpoint", paramLabel = "SCHEME=ENDPOINT", description = "Endpoint override for one key provider.")
-    Map<String, String> endpoints = new HashMap<>();
-
-    @Option(names = "--key-option", paramLabel = "SCHEME.NAME=VALUE", description = "Any other key provider option.")
-    Map<String, String> keyOptions = new HashMap<>();
+    @Mixin
+    KeyOptions.Providers providers;
 
     List<MasterKey> resolve(List<String> specs) {
-      KeyOptions k = new KeyOptions();
-      k.keys = specs;
-      k.endpoints = endpoints;
-      k.keyOptions = keyOptions;
-      return k.resolve();
+      return providers.resolve(specs);
     }
 
     void configure(JobBuilder<?> b) throws IOException {
-      b.dataSource(new DriverDataSource(jdbcUrl, user, password()))
+      b.dataSource(database.dataSource())
           .table(table).idColumn(idColumn).column(column)
           .context(RowContext.template(contextTemplate))
           .batchSize(batch).dryRun(dryRun);
@@ -192,26 +166,6 @@ final class ReencryptCommand implements Callable<Integer> {
       if (progressInterval < 1) {
         throw new IllegalArgumentException("--progress-interval must be at least 1 second");
       }
-    }
-
-    /**
-     * The password from a secret store: {@code file:PATH} reads a secret file (Docker and
-     * Kubernetes secrets; surrounding whitespace stripped), {@code env:NAME} or a bare NAME an
-     * environment variable ({@code prod/db} is also found as {@code PROD_DB}).
-     */
-    private String password() {
-      if (passwordSecret == null) {
-        return null;
-      }
-      if (passwordSecret.startsWith("file:")) {
-        Path file = Path.of(passwordSecret.substring(5)).toAbsolutePath();
-        if (file.getParent() == null || file.getFileName() == null) {
-          throw new IllegalArgumentException("--password-secret file: needs a file path");
-        }
-        return SecretStore.directory(file.getParent()).get(file.getFileName().toString()).asString().strip();
-      }
-      String name = passwordSecret.startsWith("env:") ? passwordSecret.substring(4) : passwordSecret;
-      return SecretStore.environment().get(name).asString();
     }
 
     /** Runs the job with progress on stderr and the report on stdout; returns the exit code. */
@@ -406,75 +360,6 @@ final class ReencryptCommand implements Callable<Integer> {
       if (bar != null) {
         bar.close();
       }
-    }
-  }
-
-  /** DriverManager behind the DataSource the jobs take; one connection per job run. */
-  static final class DriverDataSource implements DataSource {
-    private final String url;
-    private final String user;
-    private final String password;
-
-    DriverDataSource(String url, String user, String password) {
-      if (url == null || !url.startsWith("jdbc:")) {
-        throw new IllegalArgumentException("--jdbc-url must start with jdbc:");
-      }
-      this.url = url;
-      this.user = user;
-      this.password = password;
-    }
-
-    @Override
-    public Connection getConnection() throws SQLException {
-      Properties p = new Properties();
-      if (user != null) {
-        p.setProperty("user", user);
-      }
-      if (password != null) {
-        p.setProperty("password", password);
-      }
-      return DriverManager.getConnection(url, p);
-    }
-
-    @Override
-    public Connection getConnection(String username, String pw) throws SQLException {
-      return DriverManager.getConnection(url, username, pw);
-    }
-
-    @Override
-    public PrintWriter getLogWriter() {
-      return null;
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) {}
-
-    @Override
-    public void setLoginTimeout(int seconds) {}
-
-    @Override
-    public int getLoginTimeout() {
-      return 0;
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-      throw new SQLFeatureNotSupportedException();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-      throw new SQLException("not a wrapper");
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) {
-      return false;
-    }
-
-    @Override
-    public String toString() {
-      return "DriverDataSource[" + url.replaceAll("password=[^&;]*", "password=***") + "]";
     }
   }
 }

@@ -1,11 +1,15 @@
 package dev.envelope.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.envelope.core.EncryptionContext;
 import dev.envelope.core.Envelope;
+import dev.envelope.core.FieldEncryptor;
+import dev.envelope.core.JdbcDataKeyStore;
+import dev.envelope.core.KeyUnavailableException;
 import dev.envelope.core.LocalKeyStore;
 import dev.envelope.core.MasterKey;
 import java.io.ByteArrayInputStream;
@@ -199,6 +203,60 @@ class RotationCommandsTest {
     Result noTemplate = run("reencrypt", "--jdbc-url", url, "--table", "users", "--column", "ssn",
         "--from-key", spec("old"), "--to-key", spec("new"));
     assertThat(noTemplate.code()).isEqualTo(Main.EXIT_USAGE);
+  }
+
+  @Test
+  void rewrapDataKeys_afterMasterKeyChange_valuesReadableWithNewKeyOnly() throws Exception {
+    org.h2.jdbcx.JdbcDataSource ds = new org.h2.jdbcx.JdbcDataSource();
+    ds.setURL(url);
+    EncryptionContext ctx = EncryptionContext.of("table", "users", "column", "ssn", "id", "7");
+    byte[] value;
+    try (FieldEncryptor fields = FieldEncryptor.builder().masterKey(key("old"))
+        .dataKeyStore(JdbcDataKeyStore.create(ds)).build()) {
+      value = fields.encrypt("ssn-7".getBytes(StandardCharsets.UTF_8), ctx);
+      fields.blindIndex("users.ssn", 16).compute("ssn-7".getBytes(StandardCharsets.UTF_8));
+    }
+    String[] base = {"rewrap-data-keys", "--jdbc-url", url, "--to-key", spec("new")};
+
+    Result r = run(concat(base, "--from-key", spec("old"), "--json"));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(new ObjectMapper().readTree(r.out()).get("rewrapped").asLong()).isEqualTo(2); // data key + index root
+    try (FieldEncryptor newOnly = FieldEncryptor.builder().masterKey(key("new"))
+        .dataKeyStore(JdbcDataKeyStore.create(ds)).build()) {
+      assertThat(newOnly.decrypt(value, ctx)).isEqualTo("ssn-7".getBytes(StandardCharsets.UTF_8));
+    }
+    try (FieldEncryptor oldOnly = FieldEncryptor.builder().masterKey(key("old"))
+        .dataKeyStore(JdbcDataKeyStore.create(ds)).build()) {
+      assertThatThrownBy(() -> oldOnly.decrypt(value, ctx)).isInstanceOf(KeyUnavailableException.class);
+    }
+
+    // Again, without --from-key: rows already under --to-key move to its current version.
+    Result again = run(base);
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out()).startsWith("rewrapped 2 data keys of envelope_data_keys under ");
+
+    // Rows under a key not given: typed refusal (exit 3), nothing changed.
+    assertThat(run("keys", "create", "--keyfile", keyfile.toString(), "--name", "third").code()).isZero();
+    Result foreign = run("rewrap-data-keys", "--jdbc-url", url, "--to-key", spec("third"));
+    assertThat(foreign.code()).isEqualTo(Main.EXIT_KEY);
+    assertThat(foreign.err()).contains("may not use");
+    try (FieldEncryptor newOnly = FieldEncryptor.builder().masterKey(key("new"))
+        .dataKeyStore(JdbcDataKeyStore.create(ds)).build()) {
+      assertThat(newOnly.decrypt(value, ctx)).isEqualTo("ssn-7".getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void rewrapDataKeys_missingTable_exit2AndCreatesNothing() throws Exception {
+    Result r = run("rewrap-data-keys", "--jdbc-url", url, "--data-key-table", "field_keys", "--to-key", spec("new"));
+    assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
+    assertThat(r.err()).contains("no data-key table field_keys");
+    try (Connection c = DriverManager.getConnection(url);
+        ResultSet rs = c.getMetaData().getTables(null, null, "FIELD_KEYS", null)) {
+      assertThat(rs.next()).isFalse();
+    }
+    Result bad = run("rewrap-data-keys", "--jdbc-url", url, "--data-key-table", "keys;drop", "--to-key", spec("new"));
+    assertThat(bad.code()).isEqualTo(Main.EXIT_USAGE);
   }
 
   private static String[] concat(String[] a, String... b) {
