@@ -11,6 +11,9 @@ public interface RotationJob {
    *
    * @throws RotationInterruptedException if the thread was interrupted (the batch in flight rolled back)
    * @throws RotationDatabaseException if the database failed (the batch in flight rolled back)
+   * @throws RotationCheckpointException if the job's checkpoint row or failure records hold something
+   *     this version never writes (edited by hand); an unreadable checkpoint row stops the run before
+   *     anything is read or written
    * @throws dev.envelope.core.EnvelopeException for a key-service failure that is not about one row
    *     (KMS unreachable, access denied); the job is resumable
    * @throws IllegalArgumentException if the table does not fit the job (unsupported key type, or a

@@ -2,6 +2,7 @@ package dev.envelope.rotation.internal;
 
 import dev.envelope.rotation.FailureReason;
 import dev.envelope.rotation.JobState;
+import dev.envelope.rotation.RotationCheckpointException;
 import dev.envelope.rotation.RowFailure;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -61,15 +62,94 @@ final class Checkpoints {
         if (!rs.next()) {
           return Optional.empty();
         }
-        JobState state;
-        try {
-          state = JobState.valueOf(rs.getString(3));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalStateException("checkpoint of job " + jobId + " has an unknown state");
-        }
-        return Optional.of(new Checkpoint(jobId, rs.getString(1), rs.getString(2), state, rs.getString(4),
-            rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getLong(11)));
+        return Optional.of(parse(jobId, new Stored(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+            nullableLong(rs, 5), nullableLong(rs, 6), nullableLong(rs, 7), nullableLong(rs, 8), nullableLong(rs, 9),
+            nullableLong(rs, 10), nullableLong(rs, 11))));
       }
+    }
+  }
+
+  private static Long nullableLong(ResultSet rs, int i) throws SQLException {
+    long v = rs.getLong(i);
+    return rs.wasNull() ? null : v;
+  }
+
+  /** The columns of one checkpoint row as JDBC returned them; any may be NULL in a table someone edited. */
+  record Stored(String kind, String target, String state, String lastId, Long batches, Long scanned, Long changed,
+      Long skippedCurrent, Long skippedEmpty, Long conflicts, Long failed) {}
+
+  /**
+   * Accepts exactly what {@link #insert} and {@link #advance} can have written: no NULL but
+   * {@code last_id}, which is NULL until the first batch and only then; a known state; counters
+   * that are not negative and add up as the report promises.
+   *
+   * @throws RotationCheckpointException for anything else
+   */
+  static Checkpoint parse(String jobId, Stored s) {
+    if (s.kind() == null || s.target() == null || s.state() == null) {
+      throw new RotationCheckpointException(jobId, "kind, target or state is NULL");
+    }
+    JobState state;
+    try {
+      state = JobState.valueOf(s.state());
+    } catch (IllegalArgumentException e) {
+      throw new RotationCheckpointException(jobId, "unknown state");
+    }
+    Long[] counters = {s.batches(), s.scanned(), s.changed(), s.skippedCurrent(), s.skippedEmpty(), s.conflicts(),
+        s.failed()};
+    for (Long n : counters) {
+      if (n == null || n < 0) {
+        throw new RotationCheckpointException(jobId, "a counter is NULL or negative");
+      }
+    }
+    long accounted;
+    try {
+      accounted = Math.addExact(Math.addExact(s.changed(), s.skippedCurrent()), Math.addExact(s.skippedEmpty(), s.failed()));
+    } catch (ArithmeticException e) {
+      accounted = -1;
+    }
+    if (accounted != s.scanned() || s.conflicts() > s.scanned()) {
+      throw new RotationCheckpointException(jobId, "the counters do not add up");
+    }
+    if ((s.lastId() == null) != (s.batches() == 0)) {
+      throw new RotationCheckpointException(jobId, "last_id does not match the batch count");
+    }
+    return new Checkpoint(jobId, s.kind(), s.target(), state, s.lastId(), s.batches(), s.scanned(), s.changed(),
+        s.skippedCurrent(), s.skippedEmpty(), s.conflicts(), s.failed());
+  }
+
+  /**
+   * The key a page starts after: {@code last_id} read back as the id column's type. The engine
+   * wrote it with the key's {@code toString()}, so anything that does not read back to the same
+   * text was not written by it.
+   *
+   * @throws RotationCheckpointException if it does not
+   */
+  static Object lastKey(Checkpoint cp, IdKind kind) {
+    if (cp.lastId() == null) {
+      return null;
+    }
+    Object key;
+    try {
+      key = kind.parse(cp.lastId());
+    } catch (IllegalArgumentException e) {
+      key = null;
+    }
+    if (key == null || !key.toString().equals(cp.lastId())) {
+      throw new RotationCheckpointException(cp.jobId(), "last_id does not fit the id column");
+    }
+    return key;
+  }
+
+  /** One failure record; {@link RotationCheckpointException} for a NULL or an unknown reason. */
+  static RowFailure parseFailure(String jobId, String rowId, String reason) {
+    if (rowId == null || reason == null) {
+      throw new RotationCheckpointException(jobId, "a failure record holds NULL");
+    }
+    try {
+      return new RowFailure(rowId, FailureReason.valueOf(reason));
+    } catch (IllegalArgumentException e) {
+      throw new RotationCheckpointException(jobId, "a failure record has an unknown reason");
     }
   }
 
@@ -142,13 +222,7 @@ final class Checkpoints {
       ps.setMaxRows(max);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next() && out.size() < max) {
-          FailureReason reason;
-          try {
-            reason = FailureReason.valueOf(rs.getString(2));
-          } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("failure record of job " + jobId + " has an unknown reason");
-          }
-          out.add(new RowFailure(rs.getString(1), reason));
+          out.add(parseFailure(jobId, rs.getString(1), rs.getString(2)));
         }
       }
     }

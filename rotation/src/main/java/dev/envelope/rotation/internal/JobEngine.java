@@ -50,8 +50,6 @@ public final class JobEngine {
     this.limiter = new RateLimiter(spec.rateLimit(), spec.ticker(), spec.sleeper());
   }
 
-  private enum IdKind { LONG, STRING, UUID }
-
   /** Thrown inside the engine when the thread was interrupted; becomes RotationInterruptedException. */
   private static final class Interrupted extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -105,6 +103,8 @@ public final class JobEngine {
             throw new IllegalArgumentException("job " + spec.jobId() + " is a " + old.kind() + " job on " + old.target()
                 + ", not a " + spec.kind() + " job on " + spec.target());
           }
+          // Before the state moves to RUNNING: an unreadable last key must stop the run with nothing written.
+          Checkpoints.lastKey(old, idKind);
           if (old.state() == JobState.COMPLETED) {
             c.rollback();
             RotationReport report = report(c, old, started, List.of());
@@ -305,7 +305,7 @@ public final class JobEngine {
   }
 
   private BatchResult batch(Connection c, Checkpoint cp, int n) throws SQLException {
-    List<StoredRow> rows = page(c, cp.lastId(), n);
+    List<StoredRow> rows = page(c, cp, n);
     if (rows.isEmpty()) {
       c.rollback();
       return null;
@@ -373,14 +373,15 @@ public final class JobEngine {
   }
 
   /** Keyset pagination: rows after {@code lastId} in key order. Never OFFSET, so every page costs the same. */
-  private List<StoredRow> page(Connection c, String lastId, int n) throws SQLException {
+  private List<StoredRow> page(Connection c, Checkpoint cp, int n) throws SQLException {
+    String lastId = cp.lastId();
     String sql = "SELECT " + spec.idColumn() + ", " + valueColumns() + " FROM " + spec.table()
         + (lastId == null ? "" : " WHERE " + spec.idColumn() + " > ?")
         + " ORDER BY " + spec.idColumn() + " FETCH FIRST " + n + " ROWS ONLY";
     List<StoredRow> rows = new ArrayList<>(n);
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       if (lastId != null) {
-        bindId(ps, 1, parseId(lastId));
+        bindId(ps, 1, Checkpoints.lastKey(cp, idKind));
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -418,19 +419,6 @@ public final class JobEngine {
       throw new IllegalArgumentException("id column " + spec.idColumn() + " holds NULL; the job needs a unique, non-null key");
     }
     return id;
-  }
-
-  private Object parseId(String s) {
-    try {
-      return switch (idKind) {
-        case LONG -> Long.parseLong(s);
-        case STRING -> s;
-        case UUID -> UUID.fromString(s);
-      };
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("checkpoint of job " + spec.jobId() + " holds a key that does not fit column "
-          + spec.idColumn());
-    }
   }
 
   private void bindId(PreparedStatement ps, int i, Object id) throws SQLException {
