@@ -4,6 +4,7 @@
  */
 module dev.envelope.testkit {
   requires jdk.httpserver;
+  requires transitive java.sql;
   requires com.fasterxml.jackson.databind;
   requires transitive io.grpc;
   requires io.grpc.stub;
@@ -19,6 +20,7 @@ module dev.envelope.testkit {
   exports dev.envelope.testkit.aws;
   exports dev.envelope.testkit.gcp;
   exports dev.envelope.testkit.azure;
+  exports dev.envelope.testkit.jdbc;
 
   uses dev.envelope.testkit.FakeLauncher;
 

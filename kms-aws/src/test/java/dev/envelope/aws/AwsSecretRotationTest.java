@@ -7,33 +7,26 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.envelope.secrets.CachingSecrets;
 import dev.envelope.secrets.RotatingDataSource;
 import dev.envelope.testkit.aws.AwsFake;
+import dev.envelope.testkit.jdbc.CountingDriver;
 import java.sql.Connection;
-import java.sql.Driver;
 import java.sql.DriverManager;
-import java.sql.DriverPropertyInfo;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -78,8 +71,8 @@ class AwsSecretRotationTest {
       }
       CountingDriver driver = new CountingDriver(new org.h2.Driver());
       // Passwords are really checked, otherwise this test would prove nothing.
-      assertThat(driver.accepts(url, p0)).isTrue();
-      assertThat(driver.accepts(url, randomPassword())).isFalse();
+      assertThat(driver.accepts(url, "APP", p0)).isTrue();
+      assertThat(driver.accepts(url, "APP", randomPassword())).isFalse();
       fake.createSecret(fake.region(), NAME, credentials(p0));
 
       // A long TTL: rotations must be survived through refreshNow and AWSPENDING, not cache expiry.
@@ -119,7 +112,7 @@ class AwsSecretRotationTest {
             }));
           }
 
-          int loginsBefore = driver.accepted.get();
+          int loginsBefore = driver.accepted();
           int windowLogins = 0;
           try {
             for (int i = 1; i <= ROTATIONS; i++) {
@@ -128,7 +121,7 @@ class AwsSecretRotationTest {
               // createSecret: the new version, labelled AWSPENDING.
               String pendingId = admin.putSecretValue(b -> b.secretId(NAME).secretString(credentials(next))
                   .versionStages("AWSPENDING")).versionId();
-              evictAndAwaitLogin(pool, driver.accepted::get);
+              evictAndAwaitLogin(pool, driver::accepted);
               // setSecret: the database now only accepts the pending password.
               try (Statement s = db.createStatement()) {
                 s.execute("ALTER USER APP SET PASSWORD '" + next + "'");
@@ -152,12 +145,12 @@ class AwsSecretRotationTest {
 
           assertThat(failed.get()).as("failed queries; first failure: %s", firstFailure.get()).isZero();
           assertThat(ok.get()).isGreaterThan(ROTATIONS * THREADS);
-          assertThat(driver.accepted.get() - loginsBefore).as("connections opened during the rotations")
+          assertThat(driver.accepted() - loginsBefore).as("connections opened during the rotations")
               .isGreaterThanOrEqualTo(3 * ROTATIONS);
           assertThat(windowLogins).as("logins with the AWSPENDING password before it was promoted")
               .isGreaterThanOrEqualTo(ROTATIONS);
-          assertThat(driver.rejected.get()).as("stale passwords H2 rejected").isPositive();
-          assertThat(driver.accepts(url, p0)).isFalse();
+          assertThat(driver.rejected()).as("stale passwords H2 rejected").isPositive();
+          assertThat(driver.accepts(url, "APP", p0)).isFalse();
           assertThat(currentUser(openedBeforeRotations)).isEqualTo("APP");
           assertThat(fake.calls().count("GetSecretValue")).isGreaterThan(ROTATIONS);
         }
@@ -189,85 +182,6 @@ class AwsSecretRotationTest {
         throw new AssertionError("condition not reached within 15 s");
       }
       Thread.sleep(2);
-    }
-  }
-
-  /** Wraps H2's driver and counts physical logins: accepted, rejected, and accepted per password. */
-  static final class CountingDriver implements Driver {
-    private final Driver delegate;
-    final AtomicInteger accepted = new AtomicInteger();
-    final AtomicInteger rejected = new AtomicInteger();
-    private final Map<String, AtomicInteger> byPassword = new ConcurrentHashMap<>();
-
-    CountingDriver(Driver delegate) {
-      this.delegate = delegate;
-    }
-
-    int acceptedWith(String password) {
-      AtomicInteger n = byPassword.get(password);
-      return n == null ? 0 : n.get();
-    }
-
-    /** A login outside the data source, not counted. */
-    boolean accepts(String url, String password) throws SQLException {
-      Properties p = new Properties();
-      p.setProperty("user", "APP");
-      p.setProperty("password", password);
-      try (Connection c = delegate.connect(url, p)) {
-        return c != null;
-      } catch (SQLException e) {
-        if (e.getSQLState() != null && e.getSQLState().startsWith("28")) {
-          return false;
-        }
-        throw e;
-      }
-    }
-
-    @Override
-    public Connection connect(String url, Properties info) throws SQLException {
-      try {
-        Connection c = delegate.connect(url, info);
-        if (c != null) {
-          accepted.incrementAndGet();
-          byPassword.computeIfAbsent(info.getProperty("password"), p -> new AtomicInteger()).incrementAndGet();
-        }
-        return c;
-      } catch (SQLException e) {
-        if (e.getSQLState() != null && e.getSQLState().startsWith("28")) {
-          rejected.incrementAndGet();
-        }
-        throw e;
-      }
-    }
-
-    @Override
-    public boolean acceptsURL(String url) throws SQLException {
-      return delegate.acceptsURL(url);
-    }
-
-    @Override
-    public DriverPropertyInfo[] getPropertyInfo(String url, Properties info) throws SQLException {
-      return delegate.getPropertyInfo(url, info);
-    }
-
-    @Override
-    public int getMajorVersion() {
-      return delegate.getMajorVersion();
-    }
-
-    @Override
-    public int getMinorVersion() {
-      return delegate.getMinorVersion();
-    }
-
-    @Override
-    public boolean jdbcCompliant() {
-      return delegate.jdbcCompliant();
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-      return delegate.getParentLogger();
     }
   }
 }

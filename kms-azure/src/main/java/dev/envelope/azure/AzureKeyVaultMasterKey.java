@@ -1,11 +1,7 @@
 package dev.envelope.azure;
 
-import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
-import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
-import com.azure.core.http.policy.RetryPolicy;
-import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.security.keyvault.keys.KeyAsyncClient;
 import com.azure.security.keyvault.keys.KeyClientBuilder;
 import com.azure.security.keyvault.keys.cryptography.CryptographyAsyncClient;
@@ -15,8 +11,7 @@ import com.azure.security.keyvault.keys.cryptography.models.UnwrapResult;
 import com.azure.security.keyvault.keys.cryptography.models.WrapResult;
 import com.azure.security.keyvault.keys.models.KeyType;
 import com.azure.security.keyvault.keys.models.KeyVaultKey;
-import dev.envelope.azure.internal.BoundedRetryStrategy;
-import dev.envelope.azure.internal.EndpointRedirectPolicy;
+import dev.envelope.azure.internal.KeyVaultClientSettings;
 import dev.envelope.azure.internal.KeyVaultErrors;
 import dev.envelope.azure.internal.KeyVaultKeyId;
 import dev.envelope.core.EncryptionContext;
@@ -31,7 +26,6 @@ import dev.envelope.core.WrappedKey;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
@@ -123,55 +117,18 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
   private AzureKeyVaultMasterKey(Builder b, KeyVaultKeyId id) {
     this.id = id;
     this.ref = new KeyRef(PROVIDER_ID, id.unversioned());
-    this.deadline = b.deadline;
+    this.deadline = b.settings.deadline();
     this.versionRefreshNanos = b.versionRefresh.toNanos();
     this.ticker = b.ticker;
 
-    URI endpoint = b.endpoint;
-    boolean loopbackTarget = id.isLoopback() || endpoint != null;
-    TokenCredential credential = b.credential != null ? b.credential
-        : loopbackTarget ? AzureKeyVaultMasterKey::placeholderToken
-        : new DefaultAzureCredentialBuilder().build();
-    HttpClient http = b.httpClient != null ? b.httpClient : jdkClient(b.sslContext);
-    BoundedRetryStrategy retries = new BoundedRetryStrategy(b.maxRetries, b.retryBaseDelay, b.retryMaxDelay, deadline);
-    // Relaxed only where the vault itself is local: a real vault URL keeps the check even when an
-    // endpoint override sends its traffic elsewhere (the check then runs against the real host).
-    boolean relaxChallenge = id.isLoopback();
-
-    KeyClientBuilder kb = new KeyClientBuilder().vaultUrl(id.vaultUrl()).credential(credential).httpClient(http)
-        .retryPolicy(new RetryPolicy(retries));
-    if (relaxChallenge) {
-      kb.disableChallengeResourceVerification();
-    }
-    if (endpoint != null) {
-      kb.addPolicy(new EndpointRedirectPolicy(endpoint));
-    }
-    this.keyClient = kb.buildAsyncClient();
-    this.clients = versionedId -> {
-      CryptographyClientBuilder cb = new CryptographyClientBuilder().keyIdentifier(versionedId).credential(credential)
-          .httpClient(http).retryPolicy(new RetryPolicy(retries))
-          // Every operation goes to the vault: it enforces disabled versions and RBAC, and logs the use.
-          .disableKeyCaching();
-      if (relaxChallenge) {
-        cb.disableChallengeResourceVerification();
-      }
-      if (endpoint != null) {
-        cb.addPolicy(new EndpointRedirectPolicy(endpoint));
-      }
-      return cb.buildAsyncClient();
-    };
-  }
-
-  private static Mono<AccessToken> placeholderToken(com.azure.core.credential.TokenRequestContext request) {
-    return Mono.just(new AccessToken("envelope-loopback-placeholder", OffsetDateTime.now().plusHours(1)));
-  }
-
-  private static HttpClient jdkClient(@Nullable SSLContext sslContext) {
-    java.net.http.HttpClient.Builder jdk = java.net.http.HttpClient.newBuilder();
-    if (sslContext != null) {
-      jdk.sslContext(sslContext);
-    }
-    return new JdkHttpClientBuilder(jdk).build();
+    KeyVaultClientSettings.Clients vault = b.settings.clients(id.isLoopback());
+    this.keyClient = vault.configure(new KeyClientBuilder().vaultUrl(id.vaultUrl()), KeyClientBuilder::retryPolicy,
+        KeyClientBuilder::disableChallengeResourceVerification).buildAsyncClient();
+    this.clients = versionedId -> vault.configure(new CryptographyClientBuilder().keyIdentifier(versionedId)
+            // Every operation goes to the vault: it enforces disabled versions and RBAC, and logs the use.
+            .disableKeyCaching(),
+        CryptographyClientBuilder::retryPolicy, CryptographyClientBuilder::disableChallengeResourceVerification)
+        .buildAsyncClient();
   }
 
   public static Builder builder() {
@@ -315,14 +272,7 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
 
   public static final class Builder {
     private @Nullable String keyId;
-    private @Nullable TokenCredential credential;
-    private @Nullable URI endpoint;
-    private @Nullable SSLContext sslContext;
-    private @Nullable HttpClient httpClient;
-    private Duration deadline = DEFAULT_DEADLINE;
-    private int maxRetries = DEFAULT_MAX_RETRIES;
-    private Duration retryBaseDelay = Duration.ofMillis(200);
-    private Duration retryMaxDelay = Duration.ofSeconds(4);
+    private final KeyVaultClientSettings settings = new KeyVaultClientSettings(DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES);
     private Duration versionRefresh = DEFAULT_VERSION_REFRESH;
     private Ticker ticker = Ticker.system();
 
@@ -341,7 +291,7 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
 
     /** The identity to call Key Vault with; default {@code DefaultAzureCredential} (see class notes). */
     public Builder credential(TokenCredential credential) {
-      this.credential = Objects.requireNonNull(credential, "credential");
+      settings.credential(credential);
       return this;
     }
 
@@ -364,38 +314,31 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
         throw new IllegalArgumentException("endpoint must be https on a loopback address (localhost, 127.0.0.0/8,"
             + " [::1]) without a path, e.g. https://127.0.0.1:8443");
       }
-      this.endpoint = uri;
+      settings.endpoint(uri);
       return this;
     }
 
     /** TLS settings (trust) for the built-in JDK HTTP client, e.g. to trust the testkit fake's certificate. */
     public Builder sslContext(SSLContext sslContext) {
-      this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+      settings.sslContext(sslContext);
       return this;
     }
 
     /** An Azure HTTP client to use instead of the built-in JDK one (proxies, custom transports). */
     public Builder httpClient(HttpClient httpClient) {
-      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+      settings.httpClient(httpClient);
       return this;
     }
 
     /** Time allowed for one wrap or unwrap, retries and waits included; 1 ms to 10 minutes. */
     public Builder deadline(Duration deadline) {
-      Objects.requireNonNull(deadline, "deadline");
-      if (deadline.compareTo(Duration.ofMillis(1)) < 0 || deadline.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("deadline must be between 1 ms and 10 minutes");
-      }
-      this.deadline = deadline;
+      settings.deadline(deadline);
       return this;
     }
 
     /** Retries after the first attempt for throttling, 5xx and I/O errors; 0 to 10. */
     public Builder maxRetries(int maxRetries) {
-      if (maxRetries < 0 || maxRetries > 10) {
-        throw new IllegalArgumentException("maxRetries must be 0..10");
-      }
-      this.maxRetries = maxRetries;
+      settings.maxRetries(maxRetries);
       return this;
     }
 
@@ -404,13 +347,7 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
      * waits about {@code base × 2^attempt} with jitter, at most {@code max}. Default 200 ms, 4 s.
      */
     public Builder retryBackoff(Duration base, Duration max) {
-      Objects.requireNonNull(base, "base");
-      Objects.requireNonNull(max, "max");
-      if (base.isNegative() || base.isZero() || max.compareTo(base) < 0) {
-        throw new IllegalArgumentException("need 0 < base <= max");
-      }
-      this.retryBaseDelay = base;
-      this.retryMaxDelay = max;
+      settings.retryBackoff(base, max);
       return this;
     }
 
@@ -438,9 +375,7 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
       if (keyId == null) {
         throw new IllegalStateException("keyId is required");
       }
-      if (sslContext != null && httpClient != null) {
-        throw new IllegalStateException("set sslContext or httpClient, not both: configure TLS on your client");
-      }
+      settings.checkTransport();
       return new AzureKeyVaultMasterKey(this, KeyVaultKeyId.parse(keyId));
     }
   }

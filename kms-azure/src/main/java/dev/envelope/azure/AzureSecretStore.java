@@ -1,17 +1,11 @@
 package dev.envelope.azure;
 
-import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
-import com.azure.core.http.HttpClient;
-import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
-import com.azure.core.http.policy.RetryPolicy;
-import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.security.keyvault.secrets.models.KeyVaultSecret;
 import com.azure.security.keyvault.secrets.models.SecretProperties;
-import dev.envelope.azure.internal.BoundedRetryStrategy;
-import dev.envelope.azure.internal.EndpointRedirectPolicy;
+import dev.envelope.azure.internal.KeyVaultClientSettings;
 import dev.envelope.azure.internal.KeyVaultKeyId;
 import dev.envelope.azure.internal.SecretErrors;
 import dev.envelope.core.KmsException;
@@ -36,7 +30,6 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
-import reactor.core.publisher.Mono;
 
 /**
  * Azure Key Vault secrets as a {@link SecretStore}.
@@ -253,13 +246,8 @@ public final class AzureSecretStore implements SecretStore {
    */
   public static final class Builder {
     private @Nullable URI vaultUrl;
-    private @Nullable TokenCredential credential;
-    private @Nullable URI endpoint;
-    private @Nullable SSLContext sslContext;
-    private Duration deadline = DEFAULT_DEADLINE;
-    private int maxRetries = AzureKeyVaultMasterKey.DEFAULT_MAX_RETRIES;
-    private Duration retryBaseDelay = Duration.ofMillis(200);
-    private Duration retryMaxDelay = Duration.ofSeconds(4);
+    private final KeyVaultClientSettings settings =
+        new KeyVaultClientSettings(DEFAULT_DEADLINE, AzureKeyVaultMasterKey.DEFAULT_MAX_RETRIES);
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -271,50 +259,37 @@ public final class AzureSecretStore implements SecretStore {
     }
 
     public Builder credential(TokenCredential credential) {
-      this.credential = Objects.requireNonNull(credential, "credential");
+      settings.credential(credential);
       return this;
     }
 
     /** Sends requests to a loopback {@code https://127.0.0.1:PORT} instead, e.g. the testkit fake. */
     public Builder endpoint(String endpoint) {
-      this.endpoint = httpsRoot(endpoint, "endpoint", true);
+      settings.endpoint(httpsRoot(endpoint, "endpoint", true));
       return this;
     }
 
     /** TLS settings (trust) for the built-in JDK HTTP client, e.g. the testkit fake's certificate. */
     public Builder sslContext(SSLContext sslContext) {
-      this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+      settings.sslContext(sslContext);
       return this;
     }
 
     /** Time allowed for one call, retries included; 1 ms to 10 minutes. */
     public Builder deadline(Duration deadline) {
-      Objects.requireNonNull(deadline, "deadline");
-      if (deadline.compareTo(Duration.ofMillis(1)) < 0 || deadline.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("deadline must be between 1 ms and 10 minutes");
-      }
-      this.deadline = deadline;
+      settings.deadline(deadline);
       return this;
     }
 
     /** Retries after the first attempt for throttling, 5xx and I/O errors; 0 to 10. */
     public Builder maxRetries(int maxRetries) {
-      if (maxRetries < 0 || maxRetries > 10) {
-        throw new IllegalArgumentException("maxRetries must be 0..10");
-      }
-      this.maxRetries = maxRetries;
+      settings.maxRetries(maxRetries);
       return this;
     }
 
     /** Exponential backoff bounds between retries; default 200 ms and 4 s. */
     public Builder retryBackoff(Duration base, Duration max) {
-      Objects.requireNonNull(base, "base");
-      Objects.requireNonNull(max, "max");
-      if (base.isNegative() || base.isZero() || max.compareTo(base) < 0) {
-        throw new IllegalArgumentException("need 0 < base <= max");
-      }
-      this.retryBaseDelay = base;
-      this.retryMaxDelay = max;
+      settings.retryBackoff(base, max);
       return this;
     }
 
@@ -329,28 +304,10 @@ public final class AzureSecretStore implements SecretStore {
       if (vaultUrl == null) {
         throw new IllegalStateException("vaultUrl is required");
       }
-      boolean loopbackVault = KeyVaultKeyId.isLoopbackHost(vaultUrl.getHost());
-      TokenCredential c = credential != null ? credential
-          : loopbackVault || endpoint != null ? Builder::placeholderToken
-          : new DefaultAzureCredentialBuilder().build();
-      java.net.http.HttpClient.Builder jdk = java.net.http.HttpClient.newBuilder();
-      if (sslContext != null) {
-        jdk.sslContext(sslContext);
-      }
-      HttpClient http = new JdkHttpClientBuilder(jdk).build();
-      SecretClientBuilder b = new SecretClientBuilder().vaultUrl(vaultUrl.toString()).credential(c).httpClient(http)
-          .retryPolicy(new RetryPolicy(new BoundedRetryStrategy(maxRetries, retryBaseDelay, retryMaxDelay, deadline)));
-      if (loopbackVault) {
-        b.disableChallengeResourceVerification();
-      }
-      if (endpoint != null) {
-        b.addPolicy(new EndpointRedirectPolicy(endpoint));
-      }
-      return new AzureSecretStore(b.buildClient(), clock);
-    }
-
-    private static Mono<AccessToken> placeholderToken(com.azure.core.credential.TokenRequestContext request) {
-      return Mono.just(new AccessToken("envelope-loopback-placeholder", OffsetDateTime.now().plusHours(1)));
+      KeyVaultClientSettings.Clients vault = settings.clients(KeyVaultKeyId.isLoopbackHost(vaultUrl.getHost()));
+      SecretClient client = vault.configure(new SecretClientBuilder().vaultUrl(vaultUrl.toString()),
+          SecretClientBuilder::retryPolicy, SecretClientBuilder::disableChallengeResourceVerification).buildClient();
+      return new AzureSecretStore(client, clock);
     }
 
     private static URI httpsRoot(String url, String what, boolean loopbackOnly) {

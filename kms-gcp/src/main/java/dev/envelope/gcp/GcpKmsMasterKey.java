@@ -21,12 +21,10 @@ import dev.envelope.core.KmsException;
 import dev.envelope.core.MasterKey;
 import dev.envelope.core.SecretBytes;
 import dev.envelope.core.WrappedKey;
-import dev.envelope.gcp.internal.Endpoint;
+import dev.envelope.gcp.internal.ClientConfig;
 import dev.envelope.gcp.internal.GoogleClients;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -82,15 +80,15 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
 
   private final String keyName;
   private final KeyRef ref;
+  private final ClientConfig.Held<KeyManagementServiceClient> held;
   private final KeyManagementServiceClient client;
-  private final boolean ownsClient;
   private final Duration deadline;
 
-  private GcpKmsMasterKey(String keyName, KeyManagementServiceClient client, boolean ownsClient, Duration deadline) {
+  private GcpKmsMasterKey(String keyName, ClientConfig.Held<KeyManagementServiceClient> held, Duration deadline) {
     this.keyName = keyName;
     this.ref = new KeyRef(PROVIDER_ID, keyName);
-    this.client = client;
-    this.ownsClient = ownsClient;
+    this.held = held;
+    this.client = held.client();
     this.deadline = deadline;
   }
 
@@ -255,14 +253,7 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
   /** Closes the Google client if this key created it; a client passed to the builder stays open. */
   @Override
   public void close() {
-    if (ownsClient) {
-      client.close();
-      try {
-        client.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    held.closeIfOwned();
   }
 
   @Override
@@ -273,9 +264,7 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
   /** Builds a {@link GcpKmsMasterKey}; not thread-safe. */
   public static final class Builder {
     private @Nullable String keyName;
-    private @Nullable KeyManagementServiceClient client;
-    private @Nullable Endpoint endpoint;
-    private Duration deadline = DEFAULT_DEADLINE;
+    private final ClientConfig<KeyManagementServiceClient> config = new ClientConfig<>(DEFAULT_DEADLINE);
 
     private Builder() {}
 
@@ -299,7 +288,7 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
      * per call; the key never closes this client.
      */
     public Builder client(KeyManagementServiceClient client) {
-      this.client = Objects.requireNonNull(client, "client");
+      config.client(client);
       return this;
     }
 
@@ -309,17 +298,13 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
      * host gets TLS and Application Default Credentials.
      */
     public Builder endpoint(String endpoint) {
-      this.endpoint = Endpoint.parse(Objects.requireNonNull(endpoint, "endpoint"));
+      config.endpoint(endpoint);
       return this;
     }
 
     /** Time allowed for one wrap or unwrap, retries included; default {@link #DEFAULT_DEADLINE}. */
     public Builder deadline(Duration deadline) {
-      Objects.requireNonNull(deadline, "deadline");
-      if (deadline.isNegative() || deadline.isZero() || deadline.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("deadline must be > 0 and at most 10 minutes");
-      }
-      this.deadline = deadline;
+      config.deadline(deadline);
       return this;
     }
 
@@ -331,27 +316,8 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
       if (keyName == null) {
         throw new IllegalStateException("keyName is required");
       }
-      if (client != null && endpoint != null) {
-        throw new IllegalStateException("set either client or endpoint, not both: configure the client's endpoint instead");
-      }
-      if (client != null) {
-        return new GcpKmsMasterKey(keyName, client, false, deadline);
-      }
-      return new GcpKmsMasterKey(keyName, createClient(endpoint), true, deadline);
-    }
-
-    private static KeyManagementServiceClient createClient(@Nullable Endpoint endpoint) {
-      KeyManagementServiceSettings.Builder settings = KeyManagementServiceSettings.newBuilder();
-      if (endpoint != null) {
-        GoogleClients.applyEndpoint(settings, endpoint);
-      }
-      try {
-        return KeyManagementServiceClient.create(settings.build());
-      } catch (IOException e) {
-        throw new IllegalStateException("could not create the Cloud KMS client: are Application Default "
-            + "Credentials configured (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, "
-            + "or a metadata server)?", e);
-      }
+      return new GcpKmsMasterKey(keyName, config.resolve(KeyManagementServiceSettings::newBuilder,
+          KeyManagementServiceClient::create, "Cloud KMS"), config.deadline());
     }
   }
 }

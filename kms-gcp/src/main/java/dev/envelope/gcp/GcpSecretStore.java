@@ -15,13 +15,12 @@ import com.google.protobuf.ByteString;
 import dev.envelope.core.AccessDeniedException;
 import dev.envelope.core.KmsException;
 import dev.envelope.core.SecretNotFoundException;
-import dev.envelope.gcp.internal.Endpoint;
+import dev.envelope.gcp.internal.ClientConfig;
 import dev.envelope.gcp.internal.GoogleClients;
 import dev.envelope.secrets.SecretStore;
 import dev.envelope.secrets.SecretValue;
 import dev.envelope.secrets.Version;
 import dev.envelope.secrets.VersionInfo;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +31,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -121,16 +119,16 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
   private static final Pattern ALIAS = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,62}");
 
   private final String project;
+  private final ClientConfig.Held<SecretManagerServiceClient> held;
   private final SecretManagerServiceClient client;
-  private final boolean ownsClient;
   private final @Nullable String currentAlias;
   private final Duration deadline;
 
-  private GcpSecretStore(String project, SecretManagerServiceClient client, boolean ownsClient,
+  private GcpSecretStore(String project, ClientConfig.Held<SecretManagerServiceClient> held,
       @Nullable String currentAlias, Duration deadline) {
     this.project = project;
-    this.client = client;
-    this.ownsClient = ownsClient;
+    this.held = held;
+    this.client = held.client();
     this.currentAlias = currentAlias;
     this.deadline = deadline;
   }
@@ -480,14 +478,7 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
   /** Closes the Google client if this store created it; a client passed in stays open. */
   @Override
   public void close() {
-    if (ownsClient) {
-      client.close();
-      try {
-        client.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    held.closeIfOwned();
   }
 
   @Override
@@ -498,10 +489,8 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
   /** Builds a {@link GcpSecretStore}; not thread-safe. */
   public static final class Builder {
     private @Nullable String project;
-    private @Nullable SecretManagerServiceClient client;
-    private @Nullable Endpoint endpoint;
+    private final ClientConfig<SecretManagerServiceClient> config = new ClientConfig<>(DEFAULT_DEADLINE);
     private @Nullable String currentAlias;
-    private Duration deadline = DEFAULT_DEADLINE;
 
     private Builder() {}
 
@@ -520,7 +509,7 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
      * {@link #deadline} and retry policy still apply per call; the store never closes this client.
      */
     public Builder client(SecretManagerServiceClient client) {
-      this.client = Objects.requireNonNull(client, "client");
+      config.client(client);
       return this;
     }
 
@@ -530,7 +519,7 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
      * host gets TLS and Application Default Credentials.
      */
     public Builder endpoint(String endpoint) {
-      this.endpoint = Endpoint.parse(Objects.requireNonNull(endpoint, "endpoint"));
+      config.endpoint(endpoint);
       return this;
     }
 
@@ -552,11 +541,7 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
 
     /** Time allowed for one {@code get} or {@code versions}, retries included; default {@link #DEFAULT_DEADLINE}. */
     public Builder deadline(Duration deadline) {
-      Objects.requireNonNull(deadline, "deadline");
-      if (deadline.isNegative() || deadline.isZero() || deadline.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("deadline must be > 0 and at most 10 minutes");
-      }
-      this.deadline = deadline;
+      config.deadline(deadline);
       return this;
     }
 
@@ -568,27 +553,8 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
       if (project == null) {
         throw new IllegalStateException("project is required");
       }
-      if (client != null && endpoint != null) {
-        throw new IllegalStateException("set either client or endpoint, not both: configure the client's endpoint instead");
-      }
-      if (client != null) {
-        return new GcpSecretStore(project, client, false, currentAlias, deadline);
-      }
-      return new GcpSecretStore(project, createClient(endpoint), true, currentAlias, deadline);
-    }
-
-    private static SecretManagerServiceClient createClient(@Nullable Endpoint endpoint) {
-      SecretManagerServiceSettings.Builder settings = SecretManagerServiceSettings.newBuilder();
-      if (endpoint != null) {
-        GoogleClients.applyEndpoint(settings, endpoint);
-      }
-      try {
-        return SecretManagerServiceClient.create(settings.build());
-      } catch (IOException e) {
-        throw new IllegalStateException("could not create the Secret Manager client: are Application Default "
-            + "Credentials configured (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, "
-            + "or a metadata server)?", e);
-      }
+      return new GcpSecretStore(project, config.resolve(SecretManagerServiceSettings::newBuilder,
+          SecretManagerServiceClient::create, "Secret Manager"), currentAlias, config.deadline());
     }
   }
 }

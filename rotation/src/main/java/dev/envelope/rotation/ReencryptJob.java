@@ -2,7 +2,6 @@ package dev.envelope.rotation;
 
 import dev.envelope.core.Envelope;
 import dev.envelope.core.FieldEncryptor;
-import dev.envelope.rotation.internal.JobEngine;
 import dev.envelope.rotation.internal.JobSpec;
 import dev.envelope.rotation.internal.Transform;
 import java.util.Objects;
@@ -25,30 +24,13 @@ import java.util.Objects;
  * <p>Rows whose value {@link ValueCipher#isCurrent is already current} under the target are
  * skipped without a key call, so a second run over a finished table changes nothing.
  */
-public final class ReencryptJob implements RotationJob {
-  private final JobSpec spec;
-
+public final class ReencryptJob extends SpecJob {
   private ReencryptJob(JobSpec spec) {
-    this.spec = spec;
+    super("ReencryptJob", spec);
   }
 
   public static Builder builder() {
     return new Builder();
-  }
-
-  @Override
-  public String jobId() {
-    return spec.jobId();
-  }
-
-  @Override
-  public RotationReport run(RotationListener listener) {
-    return new JobEngine(spec).run(Objects.requireNonNull(listener, "listener"));
-  }
-
-  @Override
-  public String toString() {
-    return "ReencryptJob[" + spec.describe() + "]";
   }
 
   public static final class Builder extends JobBuilder<Builder> {

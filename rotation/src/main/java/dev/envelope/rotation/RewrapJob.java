@@ -1,7 +1,6 @@
 package dev.envelope.rotation;
 
 import dev.envelope.core.Envelope;
-import dev.envelope.rotation.internal.JobEngine;
 import dev.envelope.rotation.internal.JobSpec;
 import dev.envelope.rotation.internal.Transform;
 import java.util.Objects;
@@ -19,30 +18,13 @@ import java.util.Objects;
  *     .to(target).build().run();
  * }</pre>
  */
-public final class RewrapJob implements RotationJob {
-  private final JobSpec spec;
-
+public final class RewrapJob extends SpecJob {
   private RewrapJob(JobSpec spec) {
-    this.spec = spec;
+    super("RewrapJob", spec);
   }
 
   public static Builder builder() {
     return new Builder();
-  }
-
-  @Override
-  public String jobId() {
-    return spec.jobId();
-  }
-
-  @Override
-  public RotationReport run(RotationListener listener) {
-    return new JobEngine(spec).run(Objects.requireNonNull(listener, "listener"));
-  }
-
-  @Override
-  public String toString() {
-    return "RewrapJob[" + spec.describe() + "]";
   }
 
   public static final class Builder extends JobBuilder<Builder> {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
@@ -74,20 +75,8 @@ class CachingSecretsTest {
     store.delegate.put(NAME, "v1");
     CachingSecrets secrets = builder().build();
     CountDownLatch entered = store.block();
-    int n = 32;
-    ExecutorService threads = pool(n);
-    CyclicBarrier start = new CyclicBarrier(n);
-    Set<Thread> arrived = ConcurrentHashMap.newKeySet();
-    List<Future<String>> results = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      results.add(threads.submit(() -> {
-        start.await();
-        arrived.add(Thread.currentThread());
-        return secrets.get(NAME).asString();
-      }));
-    }
-    assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
-    awaitAllWaiting(arrived, n); // every thread is inside the cache before the store call returns
+    // Every thread is inside the cache before the store call returns.
+    List<Future<String>> results = startTogetherAndWait(32, entered, () -> secrets.get(NAME).asString());
     store.release();
     for (Future<String> f : results) {
       assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo("v1");
@@ -301,20 +290,7 @@ class CachingSecretsTest {
     secrets.get(NAME);
     store.delegate.put(NAME, "v2");
     CountDownLatch entered = store.block();
-    int n = 32;
-    ExecutorService threads = pool(n);
-    CyclicBarrier start = new CyclicBarrier(n);
-    Set<Thread> arrived = ConcurrentHashMap.newKeySet();
-    List<Future<String>> results = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      results.add(threads.submit(() -> {
-        start.await();
-        arrived.add(Thread.currentThread());
-        return secrets.refreshNow(NAME).asString();
-      }));
-    }
-    assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
-    awaitAllWaiting(arrived, n);
+    List<Future<String>> results = startTogetherAndWait(32, entered, () -> secrets.refreshNow(NAME).asString());
     store.release();
     for (Future<String> f : results) {
       assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo("v2");
@@ -405,6 +381,28 @@ class CachingSecretsTest {
     assertThat(secrets.get(NAME).asString()).isEqualTo("v2");
     ticker.advance(TTL);
     assertThat(secrets.get(NAME).asString()).isEqualTo("v2"); // loaded, not a stale failure
+  }
+
+  /**
+   * Starts {@code n} threads running {@code call} at once, and returns when the store was entered
+   * ({@code entered}, from {@link ScriptedStore#block}) and every thread is waiting.
+   */
+  List<Future<String>> startTogetherAndWait(int n, CountDownLatch entered, Callable<String> call)
+      throws InterruptedException {
+    ExecutorService threads = pool(n);
+    CyclicBarrier start = new CyclicBarrier(n);
+    Set<Thread> arrived = ConcurrentHashMap.newKeySet();
+    List<Future<String>> results = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      results.add(threads.submit(() -> {
+        start.await();
+        arrived.add(Thread.currentThread());
+        return call.call();
+      }));
+    }
+    assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+    awaitAllWaiting(arrived, n);
+    return results;
   }
 
   static void awaitAllWaiting(Set<Thread> threads, int n) throws InterruptedException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.envelope.testkit.jdbc.CountingDriver;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,7 +106,7 @@ class DatabaseRotationIT {
               String next = TestDatabase.randomPassword();
               // createSecret: the new version, labelled AWSPENDING.
               String pendingId = store.putPending(NAME, credentials(db.user, next));
-              evictAndAwaitLogin(pool, driver.accepted::get);
+              evictAndAwaitLogin(pool, driver::accepted);
               // setSecret: the database now only accepts the pending password.
               db.setPassword(next);
               evictAndAwaitLogin(pool, () -> driver.acceptedWith(next));
@@ -129,12 +130,12 @@ class DatabaseRotationIT {
               .isZero();
           assertThat(ok.get()).isGreaterThan(ROTATIONS * THREADS);
           assertThat(windowLogins).as("logins inside rotation windows (pending version)").isGreaterThanOrEqualTo(ROTATIONS);
-          assertThat(driver.accepted.get()).as("physical logins").isGreaterThanOrEqualTo(3 * ROTATIONS);
-          assertThat(driver.rejected.get()).as("stale passwords the database rejected").isPositive();
+          assertThat(driver.accepted()).as("physical logins").isGreaterThanOrEqualTo(3 * ROTATIONS);
+          assertThat(driver.rejected()).as("stale passwords the database rejected").isPositive();
           assertThat(db.accepts(p0)).isFalse();
           assertThat(TestDatabase.queryUser(openedBeforeRotations)).isEqualTo(db.currentUserAnswer());
           System.out.printf("%s: %d queries, %d logins (%d in rotation windows), %d rejected logins%n",
-              kind, ok.get(), driver.accepted.get(), windowLogins, driver.rejected.get());
+              kind, ok.get(), driver.accepted(), windowLogins, driver.rejected());
         }
       }
     }

@@ -52,14 +52,21 @@ public final class DirectoryStore implements SecretStore {
         throw new SecretNotFoundException("secret '" + name + "' is not a regular file in " + root);
       }
       return a;
-    } catch (NoSuchFileException e) {
-      throw new SecretNotFoundException("secret '" + name + "' not found in " + root);
-    } catch (java.nio.file.AccessDeniedException e) {
-      throw new AccessDeniedException("no permission to read secret '" + name + "' in " + root, e);
     } catch (IOException e) {
-      throw new KmsException("cannot read secret '" + name + "' in " + root + ": "
-          + e.getClass().getSimpleName(), true, e);
+      throw readFailure(name, e);
     }
+  }
+
+  /** What a failed read of {@code name}'s file means to the caller. */
+  private RuntimeException readFailure(String name, IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return new SecretNotFoundException("secret '" + name + "' not found in " + root);
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return new AccessDeniedException("no permission to read secret '" + name + "' in " + root, e);
+    }
+    return new KmsException("cannot read secret '" + name + "' in " + root + ": "
+        + e.getClass().getSimpleName(), true, e);
   }
 
   private static String versionId(BasicFileAttributes a) {
@@ -87,13 +94,8 @@ public final class DirectoryStore implements SecretStore {
         throw tooLarge(name);
       }
       return SecretValue.of(name, id, Set.of(), bytes);
-    } catch (NoSuchFileException e) {
-      throw new SecretNotFoundException("secret '" + name + "' not found in " + root);
-    } catch (java.nio.file.AccessDeniedException e) {
-      throw new AccessDeniedException("no permission to read secret '" + name + "' in " + root, e);
     } catch (IOException e) {
-      throw new KmsException("cannot read secret '" + name + "' in " + root + ": "
-          + e.getClass().getSimpleName(), true, e);
+      throw readFailure(name, e);
     } finally {
       if (bytes != null) {
         Arrays.fill(bytes, (byte) 0);

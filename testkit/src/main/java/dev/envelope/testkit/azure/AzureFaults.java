@@ -1,10 +1,10 @@
 package dev.envelope.testkit.azure;
 
+import dev.envelope.testkit.CallCounter;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,7 +46,7 @@ public final class AzureFaults {
       LIST_KEY_VERSIONS, WRAP_KEY, UNWRAP_KEY, ENCRYPT, DECRYPT, SET_SECRET, GET_SECRET, UPDATE_SECRET,
       LIST_SECRETS, LIST_SECRET_VERSIONS);
 
-  private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
+  private final CallCounter calls = new CallCounter();
   private final LongAdder challenges = new LongAdder();
   private final Map<String, Failure> failures = new ConcurrentHashMap<>();
   private final Set<String> denied = ConcurrentHashMap.newKeySet();
@@ -128,17 +128,14 @@ public final class AzureFaults {
   /** Authenticated requests of {@code operation} (or of all, for {@link #ANY}) since start or {@link #reset()}. */
   public long calls(String operation) {
     if (ANY.equals(operation)) {
-      return calls.values().stream().mapToLong(LongAdder::sum).sum();
+      return calls.total();
     }
-    LongAdder n = calls.get(checkOperation(operation));
-    return n == null ? 0 : n.sum();
+    return calls.count(checkOperation(operation));
   }
 
   /** Every operation called so far with its count, sorted by name. */
   public Map<String, Long> calls() {
-    Map<String, Long> out = new TreeMap<>();
-    calls.forEach((k, v) -> out.put(k, v.sum()));
-    return out;
+    return calls.snapshot();
   }
 
   /** Requests answered with the bearer challenge (401) because they carried no token. */
@@ -148,7 +145,7 @@ public final class AzureFaults {
 
   /** Clears every fault and every counter. */
   public void reset() {
-    calls.clear();
+    calls.reset();
     challenges.reset();
     failures.clear();
     denied.clear();
@@ -161,7 +158,7 @@ public final class AzureFaults {
 
   /** Counts the request, applies latency, and returns the fault to answer with, if any. */
   VaultError arrive(String operation) {
-    calls.computeIfAbsent(operation, k -> new LongAdder()).increment();
+    calls.record(operation);
     Duration delay = latencies.getOrDefault(operation, latencies.getOrDefault(ANY, Duration.ZERO));
     if (!delay.isZero()) {
       try {

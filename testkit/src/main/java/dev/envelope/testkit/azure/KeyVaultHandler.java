@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import javax.crypto.Cipher;
 import javax.crypto.spec.OAEPParameterSpec;
@@ -507,36 +508,28 @@ final class KeyVaultHandler implements HttpHandler {
   }
 
   private static String text(JsonNode r, String field) {
-    JsonNode n = r.get(field);
-    if (n == null || n.isNull()) {
-      return null;
-    }
-    if (!n.isTextual()) {
-      throw VaultError.badParameter("Property '" + field + "' must be a string.");
-    }
-    return n.asText();
+    return property(r, field, JsonNode::isTextual, "a string", JsonNode::asText);
   }
 
   private static Boolean bool(JsonNode r, String field) {
-    JsonNode n = r.get(field);
-    if (n == null || n.isNull()) {
-      return null;
-    }
-    if (!n.isBoolean()) {
-      throw VaultError.badParameter("Property '" + field + "' must be a boolean.");
-    }
-    return n.asBoolean();
+    return property(r, field, JsonNode::isBoolean, "a boolean", JsonNode::asBoolean);
   }
 
   private static Long number(JsonNode r, String field) {
+    return property(r, field, JsonNode::canConvertToLong, "a number", JsonNode::asLong);
+  }
+
+  /** The property's value, null when absent or JSON null; a bad parameter when of another type. */
+  private static <T> T property(JsonNode r, String field, Predicate<JsonNode> isType, String type,
+      Function<JsonNode, T> value) {
     JsonNode n = r.get(field);
     if (n == null || n.isNull()) {
       return null;
     }
-    if (!n.canConvertToLong()) {
-      throw VaultError.badParameter("Property '" + field + "' must be a number.");
+    if (!isType.test(n)) {
+      throw VaultError.badParameter("Property '" + field + "' must be " + type + ".");
     }
-    return n.asLong();
+    return value.apply(n);
   }
 
   private static Integer integer(JsonNode r, String field) {

@@ -51,7 +51,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -97,7 +96,8 @@ public final class FakeKms {
 
   private final Clock clock;
   private final GcpFaults faults;
-  private final DenyList iam = new DenyList();
+  private final Resources names =
+      new Resources((name, what) -> "Resource name [" + name + "] does not represent a valid " + what + ".");
   private final SecureRandom random = new SecureRandom();
   private final Map<String, Instant> keyRings = new TreeMap<>();
   private final Map<String, Key> keys = new TreeMap<>();
@@ -155,7 +155,7 @@ public final class FakeKms {
    * @return {@code keyName}
    */
   public synchronized String createKey(String keyName) {
-    Matcher m = match(CRYPTO_KEY, keyName, "CryptoKey");
+    Matcher m = names.match(CRYPTO_KEY, keyName, "CryptoKey");
     String ring = keyName.substring(0, keyName.indexOf("/cryptoKeys/"));
     if (!keyRings.containsKey(ring)) {
       createKeyRing(ring.substring(0, ring.indexOf("/keyRings/")), m.group(3));
@@ -194,12 +194,12 @@ public final class FakeKms {
    * {@code resource} and everything under it: calls needing it fail with PERMISSION_DENIED.
    */
   public void deny(String resource, String permission) {
-    iam.deny(Objects.requireNonNull(resource, "resource"), Objects.requireNonNull(permission, "permission"));
+    names.deny(resource, permission);
   }
 
   /** Lifts every {@link #deny}. */
   public void allowAll() {
-    iam.clear();
+    names.allowAll();
   }
 
   // ------------------------------------------------------------------ gRPC service
@@ -242,8 +242,7 @@ public final class FakeKms {
   // ------------------------------------------------------------------ key rings
 
   private KeyRing createKeyRing(CreateKeyRingRequest r) {
-    match(LOCATION, r.getParent(), "Location");
-    iam.check(r.getParent(), "cloudkms.keyRings.create");
+    names.authorize(LOCATION, r.getParent(), "Location", "cloudkms.keyRings.create");
     return createKeyRing(r.getParent(), r.getKeyRingId());
   }
 
@@ -261,8 +260,7 @@ public final class FakeKms {
   }
 
   private synchronized KeyRing getKeyRing(GetKeyRingRequest r) {
-    match(KEY_RING, r.getName(), "KeyRing");
-    iam.check(r.getName(), "cloudkms.keyRings.get");
+    names.authorize(KEY_RING, r.getName(), "KeyRing", "cloudkms.keyRings.get");
     Instant created = keyRings.get(r.getName());
     if (created == null) {
       throw notFound("KeyRing " + r.getName() + " not found.");
@@ -271,8 +269,7 @@ public final class FakeKms {
   }
 
   private synchronized ListKeyRingsResponse listKeyRings(ListKeyRingsRequest r) {
-    match(LOCATION, r.getParent(), "Location");
-    iam.check(r.getParent(), "cloudkms.keyRings.list");
+    names.authorize(LOCATION, r.getParent(), "Location", "cloudkms.keyRings.list");
     noFilter(r.getFilter(), r.getOrderBy());
     List<KeyRing> all = new ArrayList<>();
     keyRings.forEach((name, created) -> {
@@ -280,17 +277,15 @@ public final class FakeKms {
         all.add(KeyRing.newBuilder().setName(name).setCreateTime(timestamp(created)).build());
       }
     });
-    int start = Rpc.pageStart(r.getPageToken(), all.size());
-    int end = Rpc.pageEnd(start, r.getPageSize(), all.size(), MAX_PAGE);
-    return ListKeyRingsResponse.newBuilder().addAllKeyRings(all.subList(start, end))
-        .setNextPageToken(end < all.size() ? Integer.toString(end) : "").setTotalSize(all.size()).build();
+    Rpc.Page<KeyRing> page = Rpc.page(all, r.getPageToken(), r.getPageSize(), MAX_PAGE);
+    return ListKeyRingsResponse.newBuilder().addAllKeyRings(page.items())
+        .setNextPageToken(page.nextPageToken()).setTotalSize(page.totalSize()).build();
   }
 
   // ------------------------------------------------------------------ crypto keys
 
   private CryptoKey createCryptoKey(CreateCryptoKeyRequest r) {
-    match(KEY_RING, r.getParent(), "KeyRing");
-    iam.check(r.getParent(), "cloudkms.cryptoKeys.create");
+    names.authorize(KEY_RING, r.getParent(), "KeyRing", "cloudkms.cryptoKeys.create");
     synchronized (this) {
       return toProto(createCryptoKey(r.getParent(), r.getCryptoKeyId(), r.getCryptoKey(),
           r.getSkipInitialVersionCreation()));
@@ -332,29 +327,25 @@ public final class FakeKms {
   }
 
   private synchronized CryptoKey getCryptoKey(GetCryptoKeyRequest r) {
-    match(CRYPTO_KEY, r.getName(), "CryptoKey");
-    iam.check(r.getName(), "cloudkms.cryptoKeys.get");
+    names.authorize(CRYPTO_KEY, r.getName(), "CryptoKey", "cloudkms.cryptoKeys.get");
     return toProto(key(r.getName()));
   }
 
   private synchronized ListCryptoKeysResponse listCryptoKeys(ListCryptoKeysRequest r) {
-    match(KEY_RING, r.getParent(), "KeyRing");
-    iam.check(r.getParent(), "cloudkms.cryptoKeys.list");
+    names.authorize(KEY_RING, r.getParent(), "KeyRing", "cloudkms.cryptoKeys.list");
     noFilter(r.getFilter(), r.getOrderBy());
     if (!keyRings.containsKey(r.getParent())) {
       throw notFound("KeyRing " + r.getParent() + " not found.");
     }
     List<CryptoKey> all = keys.values().stream()
         .filter(k -> k.name.startsWith(r.getParent() + "/cryptoKeys/")).map(this::toProto).toList();
-    int start = Rpc.pageStart(r.getPageToken(), all.size());
-    int end = Rpc.pageEnd(start, r.getPageSize(), all.size(), MAX_PAGE);
-    return ListCryptoKeysResponse.newBuilder().addAllCryptoKeys(all.subList(start, end))
-        .setNextPageToken(end < all.size() ? Integer.toString(end) : "").setTotalSize(all.size()).build();
+    Rpc.Page<CryptoKey> page = Rpc.page(all, r.getPageToken(), r.getPageSize(), MAX_PAGE);
+    return ListCryptoKeysResponse.newBuilder().addAllCryptoKeys(page.items())
+        .setNextPageToken(page.nextPageToken()).setTotalSize(page.totalSize()).build();
   }
 
   private synchronized CryptoKey updateCryptoKeyPrimaryVersion(UpdateCryptoKeyPrimaryVersionRequest r) {
-    match(CRYPTO_KEY, r.getName(), "CryptoKey");
-    iam.check(r.getName(), "cloudkms.cryptoKeys.update");
+    names.authorize(CRYPTO_KEY, r.getName(), "CryptoKey", "cloudkms.cryptoKeys.update");
     Key key = key(r.getName());
     if (r.getCryptoKeyVersionId().isEmpty()) {
       throw invalidArgument("crypto_key_version_id must be specified");
@@ -371,38 +362,33 @@ public final class FakeKms {
   // ------------------------------------------------------------------ versions
 
   private synchronized CryptoKeyVersion createCryptoKeyVersion(CreateCryptoKeyVersionRequest r) {
-    match(CRYPTO_KEY, r.getParent(), "CryptoKey");
-    iam.check(r.getParent(), "cloudkms.cryptoKeyVersions.create");
+    names.authorize(CRYPTO_KEY, r.getParent(), "CryptoKey", "cloudkms.cryptoKeyVersions.create");
     Key key = key(r.getParent());
     return toProto(newVersion(key));
   }
 
   private synchronized CryptoKeyVersion getCryptoKeyVersion(GetCryptoKeyVersionRequest r) {
-    match(VERSION, r.getName(), "CryptoKeyVersion");
-    iam.check(r.getName(), "cloudkms.cryptoKeyVersions.get");
+    names.authorize(VERSION, r.getName(), "CryptoKeyVersion", "cloudkms.cryptoKeyVersions.get");
     return toProto(version(r.getName()));
   }
 
   private synchronized ListCryptoKeyVersionsResponse listCryptoKeyVersions(ListCryptoKeyVersionsRequest r) {
-    match(CRYPTO_KEY, r.getParent(), "CryptoKey");
-    iam.check(r.getParent(), "cloudkms.cryptoKeyVersions.list");
+    names.authorize(CRYPTO_KEY, r.getParent(), "CryptoKey", "cloudkms.cryptoKeyVersions.list");
     if (!r.getOrderBy().isEmpty()) {
       throw unimplemented("the fake does not support order_by");
     }
-    CryptoKeyVersionState wanted = stateFilter(r.getFilter());
+    CryptoKeyVersionState wanted = Rpc.stateFilter(r.getFilter(), CryptoKeyVersionState.class, "state=ENABLED");
     Key key = key(r.getParent());
     List<CryptoKeyVersion> all = key.versions.stream()
         .filter(v -> wanted == null || state(v) == wanted).map(this::toProto).toList();
-    int start = Rpc.pageStart(r.getPageToken(), all.size());
-    int end = Rpc.pageEnd(start, r.getPageSize(), all.size(), MAX_PAGE);
-    return ListCryptoKeyVersionsResponse.newBuilder().addAllCryptoKeyVersions(all.subList(start, end))
-        .setNextPageToken(end < all.size() ? Integer.toString(end) : "").setTotalSize(all.size()).build();
+    Rpc.Page<CryptoKeyVersion> page = Rpc.page(all, r.getPageToken(), r.getPageSize(), MAX_PAGE);
+    return ListCryptoKeyVersionsResponse.newBuilder().addAllCryptoKeyVersions(page.items())
+        .setNextPageToken(page.nextPageToken()).setTotalSize(page.totalSize()).build();
   }
 
   private synchronized CryptoKeyVersion updateCryptoKeyVersion(UpdateCryptoKeyVersionRequest r) {
     String name = r.getCryptoKeyVersion().getName();
-    match(VERSION, name, "CryptoKeyVersion");
-    iam.check(name, "cloudkms.cryptoKeyVersions.update");
+    names.authorize(VERSION, name, "CryptoKeyVersion", "cloudkms.cryptoKeyVersions.update");
     if (!r.getUpdateMask().getPathsList().equals(List.of("state"))) {
       throw invalidArgument("update_mask must be exactly [\"state\"]: only a version's state can be updated");
     }
@@ -416,8 +402,7 @@ public final class FakeKms {
   }
 
   private synchronized CryptoKeyVersion destroyCryptoKeyVersion(DestroyCryptoKeyVersionRequest r) {
-    match(VERSION, r.getName(), "CryptoKeyVersion");
-    iam.check(r.getName(), "cloudkms.cryptoKeyVersions.destroy");
+    names.authorize(VERSION, r.getName(), "CryptoKeyVersion", "cloudkms.cryptoKeyVersions.destroy");
     Version v = version(r.getName());
     CryptoKeyVersionState state = state(v);
     if (state != CryptoKeyVersionState.ENABLED && state != CryptoKeyVersionState.DISABLED) {
@@ -429,8 +414,7 @@ public final class FakeKms {
   }
 
   private synchronized CryptoKeyVersion restoreCryptoKeyVersion(RestoreCryptoKeyVersionRequest r) {
-    match(VERSION, r.getName(), "CryptoKeyVersion");
-    iam.check(r.getName(), "cloudkms.cryptoKeyVersions.restore");
+    names.authorize(VERSION, r.getName(), "CryptoKeyVersion", "cloudkms.cryptoKeyVersions.restore");
     Version v = version(r.getName());
     CryptoKeyVersionState state = state(v);
     if (state != CryptoKeyVersionState.DESTROY_SCHEDULED) {
@@ -447,10 +431,10 @@ public final class FakeKms {
     String name = r.getName();
     boolean versionNamed = VERSION.matcher(name).matches();
     if (!versionNamed) {
-      match(CRYPTO_KEY, name, "CryptoKey or CryptoKeyVersion");
+      names.match(CRYPTO_KEY, name, "CryptoKey or CryptoKeyVersion");
     }
     String keyName = versionNamed ? name.substring(0, name.indexOf("/cryptoKeyVersions/")) : name;
-    iam.check(keyName, ENCRYPT_PERMISSION);
+    names.check(keyName, ENCRYPT_PERMISSION);
     boolean checksums = !faults.takeDroppedChecksums("Encrypt");
     if (checksums) {
       verify(r.hasPlaintextCrc32C(), r.getPlaintextCrc32C(), r.getPlaintext(), "plaintext");
@@ -492,8 +476,7 @@ public final class FakeKms {
   }
 
   private synchronized DecryptResponse decrypt(DecryptRequest r) {
-    match(CRYPTO_KEY, r.getName(), "CryptoKey");
-    iam.check(r.getName(), DECRYPT_PERMISSION);
+    names.authorize(CRYPTO_KEY, r.getName(), "CryptoKey", DECRYPT_PERMISSION);
     if (!faults.takeDroppedChecksums("Decrypt")) {
       verify(r.hasCiphertextCrc32C(), r.getCiphertextCrc32C(), r.getCiphertext(), "ciphertext");
       verify(r.hasAdditionalAuthenticatedDataCrc32C(), r.getAdditionalAuthenticatedDataCrc32C(),
@@ -606,7 +589,7 @@ public final class FakeKms {
   }
 
   private Key key(String name) {
-    match(CRYPTO_KEY, name, "CryptoKey");
+    names.match(CRYPTO_KEY, name, "CryptoKey");
     Key key = keys.get(name);
     if (key == null) {
       throw notFound(name + " not found.");
@@ -615,7 +598,7 @@ public final class FakeKms {
   }
 
   private Version version(String name) {
-    Matcher m = match(VERSION, name, "CryptoKeyVersion");
+    Matcher m = names.match(VERSION, name, "CryptoKeyVersion");
     Key key = key(name.substring(0, name.indexOf("/cryptoKeyVersions/")));
     int id;
     try {
@@ -629,33 +612,9 @@ public final class FakeKms {
     return key.versions.get(id - 1);
   }
 
-  private static Matcher match(Pattern p, String name, String what) {
-    Matcher m = p.matcher(name);
-    if (!m.matches()) {
-      throw invalidArgument("Resource name [" + name + "] does not represent a valid " + what + ".");
-    }
-    return m;
-  }
-
   private static void noFilter(String filter, String orderBy) {
     if (!filter.isEmpty() || !orderBy.isEmpty()) {
       throw unimplemented("the fake does not support filter or order_by here");
-    }
-  }
-
-  /** Supports {@code state=ENABLED} and {@code state:ENABLED} (with optional spaces). */
-  private static CryptoKeyVersionState stateFilter(String filter) {
-    if (filter.isBlank()) {
-      return null;
-    }
-    Matcher m = Pattern.compile("\\s*state\\s*[:=]\\s*([A-Z_]+)\\s*").matcher(filter);
-    if (!m.matches()) {
-      throw unimplemented("the fake supports only state filters, e.g. state=ENABLED");
-    }
-    try {
-      return CryptoKeyVersionState.valueOf(m.group(1));
-    } catch (IllegalArgumentException e) {
-      throw invalidArgument("invalid filter: unknown state " + m.group(1));
     }
   }
 

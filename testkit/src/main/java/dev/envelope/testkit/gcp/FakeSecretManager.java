@@ -36,7 +36,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -66,7 +65,8 @@ public final class FakeSecretManager {
 
   private final Clock clock;
   private final GcpFaults faults;
-  private final DenyList iam = new DenyList();
+  private final Resources names =
+      new Resources((name, what) -> "Invalid resource name [" + name + "]: not a " + what + " name.");
   private final Map<String, SecretState> secrets = new TreeMap<>();
   private long etagCounter;
 
@@ -108,7 +108,7 @@ public final class FakeSecretManager {
 
   /** Creates {@code projects/P/secrets/ID} with automatic replication if it does not exist. */
   public synchronized String createSecret(String secretName) {
-    Matcher m = match(SECRET, secretName, "secret");
+    Matcher m = names.match(SECRET, secretName, "secret");
     if (!secrets.containsKey(secretName)) {
       create(m.group(1), m.group(2), Secret.newBuilder()
           .setReplication(Replication.newBuilder().setAutomatic(Replication.Automatic.getDefaultInstance())).build());
@@ -137,12 +137,12 @@ public final class FakeSecretManager {
    * {@code resource} and everything under it.
    */
   public void deny(String resource, String permission) {
-    iam.deny(Objects.requireNonNull(resource, "resource"), Objects.requireNonNull(permission, "permission"));
+    names.deny(resource, permission);
   }
 
   /** Lifts every {@link #deny}. */
   public void allowAll() {
-    iam.clear();
+    names.allowAll();
   }
 
   // ------------------------------------------------------------------ gRPC service
@@ -177,9 +177,7 @@ public final class FakeSecretManager {
   // ------------------------------------------------------------------ secrets
 
   private synchronized Secret createSecret(CreateSecretRequest r) {
-    regional(r.getParent());
-    Matcher m = match(PROJECT, r.getParent(), "project");
-    iam.check(r.getParent(), "secretmanager.secrets.create");
+    Matcher m = authorize(PROJECT, r.getParent(), "project", "secretmanager.secrets.create");
     return toProto(create(m.group(1), r.getSecretId(), r.getSecret()));
   }
 
@@ -201,31 +199,24 @@ public final class FakeSecretManager {
   }
 
   private synchronized Secret getSecret(GetSecretRequest r) {
-    regional(r.getName());
-    match(SECRET, r.getName(), "secret");
-    iam.check(r.getName(), "secretmanager.secrets.get");
+    authorize(SECRET, r.getName(), "secret", "secretmanager.secrets.get");
     return toProto(secret(r.getName()));
   }
 
   private synchronized ListSecretsResponse listSecrets(ListSecretsRequest r) {
-    regional(r.getParent());
-    match(PROJECT, r.getParent(), "project");
-    iam.check(r.getParent(), "secretmanager.secrets.list");
+    authorize(PROJECT, r.getParent(), "project", "secretmanager.secrets.list");
     if (!r.getFilter().isEmpty()) {
       throw unimplemented("the fake does not support filters on ListSecrets");
     }
     List<Secret> all = secrets.values().stream()
         .filter(s -> s.proto.getName().startsWith(r.getParent() + "/secrets/")).map(this::toProto).toList();
-    int start = Rpc.pageStart(r.getPageToken(), all.size());
-    int end = Rpc.pageEnd(start, r.getPageSize(), all.size(), MAX_PAGE);
-    return ListSecretsResponse.newBuilder().addAllSecrets(all.subList(start, end))
-        .setNextPageToken(end < all.size() ? Integer.toString(end) : "").setTotalSize(all.size()).build();
+    Rpc.Page<Secret> page = Rpc.page(all, r.getPageToken(), r.getPageSize(), MAX_PAGE);
+    return ListSecretsResponse.newBuilder().addAllSecrets(page.items())
+        .setNextPageToken(page.nextPageToken()).setTotalSize(page.totalSize()).build();
   }
 
   private synchronized Empty deleteSecret(DeleteSecretRequest r) {
-    regional(r.getName());
-    match(SECRET, r.getName(), "secret");
-    iam.check(r.getName(), "secretmanager.secrets.delete");
+    authorize(SECRET, r.getName(), "secret", "secretmanager.secrets.delete");
     SecretState s = secret(r.getName());
     if (!r.getEtag().isEmpty() && !r.getEtag().equals(s.etag)) {
       throw aborted("The etag provided in the request does not match the current etag of the secret.");
@@ -237,9 +228,7 @@ public final class FakeSecretManager {
   // ------------------------------------------------------------------ versions
 
   private synchronized SecretVersion addSecretVersion(AddSecretVersionRequest r) {
-    regional(r.getParent());
-    match(SECRET, r.getParent(), "secret");
-    iam.check(r.getParent(), "secretmanager.versions.add");
+    authorize(SECRET, r.getParent(), "secret", "secretmanager.versions.add");
     SecretPayload p = r.getPayload();
     if (p.getData().size() > MAX_PAYLOAD) {
       throw invalidArgument("Secret payload data must be no larger than 65536 bytes.");
@@ -260,16 +249,12 @@ public final class FakeSecretManager {
   }
 
   private synchronized SecretVersion getSecretVersion(GetSecretVersionRequest r) {
-    regional(r.getName());
-    match(VERSION, r.getName(), "secret version");
-    iam.check(r.getName(), "secretmanager.versions.get");
+    authorize(VERSION, r.getName(), "secret version", "secretmanager.versions.get");
     return toProto(resolve(r.getName()));
   }
 
   private synchronized AccessSecretVersionResponse accessSecretVersion(AccessSecretVersionRequest r) {
-    regional(r.getName());
-    match(VERSION, r.getName(), "secret version");
-    iam.check(r.getName(), ACCESS_PERMISSION);
+    authorize(VERSION, r.getName(), "secret version", ACCESS_PERMISSION);
     VersionState v = resolve(r.getName());
     if (v.state != State.ENABLED) {
       throw failedPrecondition("Secret Version [" + v.name + "] is in " + v.state + " state.");
@@ -285,10 +270,8 @@ public final class FakeSecretManager {
   }
 
   private synchronized ListSecretVersionsResponse listSecretVersions(ListSecretVersionsRequest r) {
-    regional(r.getParent());
-    match(SECRET, r.getParent(), "secret");
-    iam.check(r.getParent(), "secretmanager.versions.list");
-    State wanted = stateFilter(r.getFilter());
+    authorize(SECRET, r.getParent(), "secret", "secretmanager.versions.list");
+    State wanted = Rpc.stateFilter(r.getFilter(), State.class, "state:ENABLED");
     SecretState s = secret(r.getParent());
     List<SecretVersion> all = new ArrayList<>();
     // Newest first, as the real service lists them.
@@ -298,16 +281,13 @@ public final class FakeSecretManager {
         all.add(toProto(v));
       }
     }
-    int start = Rpc.pageStart(r.getPageToken(), all.size());
-    int end = Rpc.pageEnd(start, r.getPageSize(), all.size(), MAX_PAGE);
-    return ListSecretVersionsResponse.newBuilder().addAllVersions(all.subList(start, end))
-        .setNextPageToken(end < all.size() ? Integer.toString(end) : "").setTotalSize(all.size()).build();
+    Rpc.Page<SecretVersion> page = Rpc.page(all, r.getPageToken(), r.getPageSize(), MAX_PAGE);
+    return ListSecretVersionsResponse.newBuilder().addAllVersions(page.items())
+        .setNextPageToken(page.nextPageToken()).setTotalSize(page.totalSize()).build();
   }
 
   private synchronized SecretVersion transition(String name, State target, String etag, String verb) {
-    regional(name);
-    match(VERSION, name, "secret version");
-    iam.check(name, "secretmanager.versions." + verb);
+    authorize(VERSION, name, "secret version", "secretmanager.versions." + verb);
     VersionState v = resolve(name);
     transition(v, target, etag);
     return toProto(v);
@@ -335,7 +315,7 @@ public final class FakeSecretManager {
   // ------------------------------------------------------------------ helpers
 
   private SecretState secret(String name) {
-    match(SECRET, name, "secret");
+    names.match(SECRET, name, "secret");
     SecretState s = secrets.get(name);
     if (s == null) {
       throw notFound("Secret [" + name + "] not found or has no versions.");
@@ -345,7 +325,7 @@ public final class FakeSecretManager {
 
   /** A version by number or {@code latest}: the most recently created version, in any state. */
   private VersionState resolve(String name) {
-    Matcher m = match(VERSION, name, "secret version");
+    Matcher m = names.match(VERSION, name, "secret version");
     SecretState s = secret(name.substring(0, name.indexOf("/versions/")));
     String id = m.group(3);
     if (id.equals("latest")) {
@@ -369,33 +349,15 @@ public final class FakeSecretManager {
     return s.versions.get(n - 1);
   }
 
-  private static Matcher match(Pattern p, String name, String what) {
-    Matcher m = p.matcher(name);
-    if (!m.matches()) {
-      throw invalidArgument("Invalid resource name [" + name + "]: not a " + what + " name.");
-    }
-    return m;
+  /** The regional check, then {@link Resources#authorize}. */
+  private Matcher authorize(Pattern p, String name, String what, String permission) {
+    regional(name);
+    return names.authorize(p, name, what, permission);
   }
 
   private static void regional(String name) {
     if (REGIONAL.matcher(name).matches()) {
       throw unimplemented("the fake serves global secrets only (projects/P/secrets/S)");
-    }
-  }
-
-  /** Supports {@code state:ENABLED} and {@code state=ENABLED}. */
-  private static State stateFilter(String filter) {
-    if (filter.isBlank()) {
-      return null;
-    }
-    Matcher m = Pattern.compile("\\s*state\\s*[:=]\\s*([A-Z_]+)\\s*").matcher(filter);
-    if (!m.matches()) {
-      throw unimplemented("the fake supports only state filters, e.g. state:ENABLED");
-    }
-    try {
-      return State.valueOf(m.group(1));
-    } catch (IllegalArgumentException e) {
-      throw invalidArgument("invalid filter: unknown state " + m.group(1));
     }
   }
 

@@ -5,13 +5,12 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import dev.envelope.testkit.CallCounter;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Fault injection and call counters for the Google Cloud fakes. Methods are named by their bare
@@ -24,7 +23,7 @@ public final class GcpFaults {
   /** Matches every method in {@link #failNext}, {@link #latency} and the checksum faults. */
   public static final String ANY = "*";
 
-  private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
+  private final CallCounter calls = new CallCounter();
   private final Map<String, Failure> failures = new ConcurrentHashMap<>();
   private final Map<String, Duration> latencies = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> corruptions = new ConcurrentHashMap<>();
@@ -90,22 +89,19 @@ public final class GcpFaults {
   /** Calls of {@code method} received since start or the last {@link #reset()}. */
   public long calls(String method) {
     if (ANY.equals(method)) {
-      return calls.values().stream().mapToLong(LongAdder::sum).sum();
+      return calls.total();
     }
-    LongAdder n = calls.get(method);
-    return n == null ? 0 : n.sum();
+    return calls.count(method);
   }
 
   /** Every method called so far with its count, sorted by name. */
   public Map<String, Long> calls() {
-    Map<String, Long> out = new TreeMap<>();
-    calls.forEach((k, v) -> out.put(k, v.sum()));
-    return out;
+    return calls.snapshot();
   }
 
   /** Clears every fault and every counter. */
   public void reset() {
-    calls.clear();
+    calls.reset();
     failures.clear();
     latencies.clear();
     corruptions.clear();
@@ -159,7 +155,7 @@ public final class GcpFaults {
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getBareMethodName();
-        calls.computeIfAbsent(method, k -> new LongAdder()).increment();
+        calls.record(method);
         Duration delay = latencyOf(method);
         if (!delay.isZero()) {
           try {

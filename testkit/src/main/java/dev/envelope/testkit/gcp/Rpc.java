@@ -10,6 +10,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import java.time.Instant;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
 /**
@@ -18,6 +21,8 @@ import java.util.zip.CRC32C;
  * service needs nothing from them but the method names and marshallers.
  */
 final class Rpc {
+  private static final Pattern STATE_FILTER = Pattern.compile("\\s*state\\s*[:=]\\s*([A-Z_]+)\\s*");
+
   private Rpc() {}
 
   /** Handles one unary call; throws {@link StatusRuntimeException} for an API error. */
@@ -98,8 +103,27 @@ final class Rpc {
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }
 
-  /** Offset-based page tokens; anything else is rejected like a stale token. */
-  static int pageStart(String token, int total) {
+  /**
+   * One page of a list call's answer.
+   *
+   * @param items the page's items
+   * @param nextPageToken the token of the next page, empty on the last one
+   * @param totalSize the size of the whole list
+   */
+  record Page<T>(List<T> items, String nextPageToken, int totalSize) {}
+
+  /**
+   * The page of {@code all} that {@code pageToken} and {@code pageSize} ask for: page tokens are
+   * offsets (anything else is rejected like a stale token), and a page size of 0 means
+   * {@code maxPageSize}.
+   */
+  static <T> Page<T> page(List<T> all, String pageToken, int pageSize, int maxPageSize) {
+    int start = pageStart(pageToken, all.size());
+    int end = pageEnd(start, pageSize, all.size(), maxPageSize);
+    return new Page<>(all.subList(start, end), end < all.size() ? Integer.toString(end) : "", all.size());
+  }
+
+  private static int pageStart(String token, int total) {
     if (token.isEmpty()) {
       return 0;
     }
@@ -114,11 +138,31 @@ final class Rpc {
     }
   }
 
-  static int pageEnd(int start, int pageSize, int total, int maxPageSize) {
+  private static int pageEnd(int start, int pageSize, int total, int maxPageSize) {
     if (pageSize < 0) {
       throw invalidArgument("page_size must not be negative");
     }
     int size = pageSize == 0 ? maxPageSize : Math.min(pageSize, maxPageSize);
     return (int) Math.min((long) start + size, total);
+  }
+
+  /**
+   * The state a list filter asks for, or null for a blank filter. Supports {@code state=S} and
+   * {@code state:S} (with optional spaces); any other filter is UNIMPLEMENTED, naming
+   * {@code example}, and an unknown state INVALID_ARGUMENT.
+   */
+  static <E extends Enum<E>> E stateFilter(String filter, Class<E> states, String example) {
+    if (filter.isBlank()) {
+      return null;
+    }
+    Matcher m = STATE_FILTER.matcher(filter);
+    if (!m.matches()) {
+      throw unimplemented("the fake supports only state filters, e.g. " + example);
+    }
+    try {
+      return Enum.valueOf(states, m.group(1));
+    } catch (IllegalArgumentException e) {
+      throw invalidArgument("invalid filter: unknown state " + m.group(1));
+    }
   }
 }

@@ -30,12 +30,11 @@ import com.google.cloud.kms.v1.ProtectionLevel;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.Int64Value;
+import dev.envelope.testkit.MutableClock;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -429,33 +428,5 @@ class FakeKmsTest {
   void unimplementedMethod_isUnimplemented() {
     assertThatThrownBy(() -> client.getPublicKey(KEY + "/cryptoKeyVersions/1"))
         .satisfies(t -> assertThat(code(t)).isEqualTo(StatusCode.Code.UNIMPLEMENTED));
-  }
-
-  /** A settable clock, so destruction delays pass without sleeping. */
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
   }
 }

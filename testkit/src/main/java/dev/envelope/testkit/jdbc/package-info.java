@@ -1,0 +1,2 @@
+/** JDBC helpers for tests of database credential rotation. */
+package dev.envelope.testkit.jdbc;
