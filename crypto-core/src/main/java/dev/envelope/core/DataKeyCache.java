@@ -19,8 +19,8 @@ import java.util.function.Supplier;
  * <p>Encrypt side: one data key per (envelope, encryption context), reused until it reaches its
  * maximum age, message count or byte count; then the next message gets a new one. Decrypt side:
  * unwrapped data keys by (envelope, wrapped key, context). Single-flight: callers missing the same
- * key wait for one master-key call, whether they are synchronous (they block) or async (they get a
- * future and hold no thread), in any mix. Plaintext keys are zeroed on eviction and on
+ * key wait for one master-key call and share its outcome, a failure included, whether they are
+ * synchronous (they block) or async (they get a future and hold no thread), in any mix. Plaintext keys are zeroed on eviction and on
  * {@link #close()} (best effort on the JVM) and never while a caller is still using them.
  *
  * <p>Every limit has a bounded default; there is no unbounded cache. A cache may be shared by
