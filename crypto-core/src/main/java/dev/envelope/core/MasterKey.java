@@ -22,9 +22,9 @@ import java.util.concurrent.Executor;
  * <ul>
  *   <li>They return at once. A failure completes the future exceptionally with the exception
  *       itself ({@link InvalidCiphertextException}, {@link KmsException}, …), not a
- *       {@link java.util.concurrent.CompletionException} around it; only a null executor may throw
- *       at once. {@link java.util.concurrent.CompletableFuture#get()} reports that exception as the
- *       cause of its {@code ExecutionException}.
+ *       {@link java.util.concurrent.CompletionException} around it; only a null argument may
+ *       throw (NullPointerException) at once. {@code get()} reports that exception as the cause
+ *       of its {@code ExecutionException}.
  *   <li>The future is completed on a thread of {@code executor} (the defaults) or on a thread of the
  *       provider's client (e.g. the AWS SDK's response threads). Callers do nothing heavy in
  *       dependent stages on that thread: Envelope moves to its own executor before any AES work.

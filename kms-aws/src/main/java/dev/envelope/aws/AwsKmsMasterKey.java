@@ -266,8 +266,7 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
   public SecretBytes unwrap(WrappedKey wrapped, EncryptionContext context) {
     Objects.requireNonNull(wrapped, "wrapped");
     Objects.requireNonNull(context, "context");
-    KmsArn named = namedKey(wrapped);
-    String decryptKey = isDiscovery() ? discoveryDecryptKey(wrapped, named) : ownDecryptKey(wrapped, named, keyArn());
+    String decryptKey = decryptKeyFor(wrapped);
     DecryptRequest request = decryptRequest(decryptKey, wrapped, context);
     return plaintext(decryptKey, call("Decrypt", decryptKey, () -> client.decrypt(request)));
   }
