@@ -12,6 +12,7 @@ module dev.envelope.aws {
   requires software.amazon.awssdk.awscore;
   requires software.amazon.awssdk.regions;
   requires software.amazon.awssdk.http.urlconnection;
+  requires software.amazon.awssdk.http.nio.netty;
   requires software.amazon.awssdk.http;
   requires software.amazon.awssdk.retries;
   requires software.amazon.awssdk.retries.api;

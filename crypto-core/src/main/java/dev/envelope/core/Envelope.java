@@ -87,32 +87,37 @@ public final class Envelope implements AutoCloseable {
     long bodyLength = MessageFormat.bodyLength(plaintext.length, segmentSize);
     Materials m = acquire(context, plaintext.length);
     try {
-      int headerLength = MessageFormat.headerLength(m.headerMiddle.length);
-      if (headerLength + bodyLength > Integer.MAX_VALUE - 16) {
-        throw new IllegalArgumentException("plaintext too large for a byte array; use encryptingStream");
-      }
-      byte[] out = new byte[(int) (headerLength + bodyLength)];
-      SecretKeySpec contentKey = writeHeader(out, m);
-      int pos = headerLength;
-      int offset = 0;
-      long index = 0;
-      for (;;) {
-        int remaining = plaintext.length - offset;
-        boolean last = remaining < segmentSize;
-        int n = last ? remaining : segmentSize;
-        Gcm.encrypt(contentKey, MessageFormat.nonce(last ? MessageFormat.FLAG_FINAL_SEGMENT : MessageFormat.FLAG_SEGMENT, index),
-            null, 0, 0, plaintext, offset, n, out, pos);
-        pos += n + Gcm.TAG_LENGTH;
-        offset += n;
-        index++;
-        if (last) {
-          break;
-        }
-      }
-      return out;
+      return seal(plaintext, bodyLength, m);
     } finally {
       m.release();
     }
+  }
+
+  /** §3–§5: the whole message for {@code plaintext} under {@code m}. */
+  private byte[] seal(byte[] plaintext, long bodyLength, Materials m) {
+    int headerLength = MessageFormat.headerLength(m.headerMiddle.length);
+    if (headerLength + bodyLength > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("plaintext too large for a byte array; use encryptingStream");
+    }
+    byte[] out = new byte[(int) (headerLength + bodyLength)];
+    SecretKeySpec contentKey = writeHeader(out, m);
+    int pos = headerLength;
+    int offset = 0;
+    long index = 0;
+    for (;;) {
+      int remaining = plaintext.length - offset;
+      boolean last = remaining < segmentSize;
+      int n = last ? remaining : segmentSize;
+      Gcm.encrypt(contentKey, MessageFormat.nonce(last ? MessageFormat.FLAG_FINAL_SEGMENT : MessageFormat.FLAG_SEGMENT, index),
+          null, 0, 0, plaintext, offset, n, out, pos);
+      pos += n + Gcm.TAG_LENGTH;
+      offset += n;
+      index++;
+      if (last) {
+        break;
+      }
+    }
+    return out;
   }
 
   /** Streams an encryption of everything written into {@code sink}; close it to finish the message. */
@@ -136,8 +141,44 @@ public final class Envelope implements AutoCloseable {
     }
   }
 
+  /**
+   * {@link #encrypt} without blocking the caller or any thread on KMS I/O. A cached data key is used
+   * as {@link #encrypt} uses it; on a miss the primary master key's
+   * {@link MasterKey#generateDataKeyAsync} (and {@link MasterKey#wrapAsync} of the others) is
+   * called, and concurrent misses for one context, async or not, share that one call. Envelope's own
+   * work (the AES, the header, listener events) runs on this envelope's
+   * {@linkplain Builder#executor executor}, never on a KMS client's threads, and the future is
+   * completed there. It fails with the exception {@link #encrypt} would throw, itself (so
+   * {@code get()} reports it as the cause), or with {@code RejectedExecutionException} once the
+   * executor takes no more work.
+   */
   public CompletableFuture<byte[]> encryptAsync(byte[] plaintext, EncryptionContext context) {
-    return CompletableFuture.supplyAsync(() -> encrypt(plaintext, context), executor);
+    Objects.requireNonNull(plaintext, "plaintext");
+    Objects.requireNonNull(context, "context");
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    Futures.execute(executor, () -> {
+      long bodyLength;
+      try {
+        bodyLength = MessageFormat.bodyLength(plaintext.length, segmentSize);
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+        return;
+      }
+      acquireAsync(context, plaintext.length).whenComplete((m, error) -> {
+        if (error != null) {
+          result.completeExceptionally(Futures.unwrap(error));
+          return;
+        }
+        try {
+          result.complete(seal(plaintext, bodyLength, m));
+        } catch (Throwable t) {
+          result.completeExceptionally(t);
+        } finally {
+          m.release();
+        }
+      });
+    }, result::completeExceptionally);
+    return result;
   }
 
   /** §3/§4: writes the header for a fresh message id and returns the content key. */
@@ -193,9 +234,29 @@ public final class Envelope implements AutoCloseable {
     }
     DataKeyCache.Lookup lookup = new DataKeyCache.Lookup();
     CachedKey key = cache.acquireForEncrypt(owner, context, plaintextBytes, () -> newDataKey(context), lookup);
+    emitEncryptLookup(lookup, context);
+    return new Materials(key.dataKey, key.headerMiddle, key);
+  }
+
+  /**
+   * {@link #acquire} on the async SPI. Completes on an executor thread, or on this thread when the
+   * key is cached; either way the caller's next stage runs on the executor.
+   */
+  private CompletableFuture<Materials> acquireAsync(EncryptionContext context, long plaintextBytes) {
+    if (cache == null) {
+      return newDataKeyAsync(context).thenApply(fresh -> new Materials(fresh.dataKey, fresh.headerMiddle, null));
+    }
+    DataKeyCache.Lookup lookup = new DataKeyCache.Lookup();
+    return cache.acquireForEncryptAsync(owner, context, plaintextBytes, () -> newDataKeyAsync(context), lookup,
+        executor).thenApply(key -> {
+          emitEncryptLookup(lookup, context);
+          return new Materials(key.dataKey, key.headerMiddle, key);
+        });
+  }
+
+  private void emitEncryptLookup(DataKeyCache.Lookup lookup, EncryptionContext context) {
     KeyUsageListener.emit(listener, lookup.loaded ? KeyUsageEvent.Operation.ENCRYPT_CACHE_MISS
         : KeyUsageEvent.Operation.ENCRYPT_CACHE_HIT, null, context, null, 0);
-    return new Materials(key.dataKey, key.headerMiddle, key);
   }
 
   /** One master-key call for the data key, plus one wrap per additional master key. */
@@ -205,17 +266,15 @@ public final class Envelope implements AutoCloseable {
     DataKey dk;
     try {
       dk = primary.generateDataKey(context);
-      KeyUsageListener.emit(listener, KeyUsageEvent.Operation.GENERATE_DATA_KEY, primary.ref(), context, null,
-          System.nanoTime() - start);
     } catch (RuntimeException e) {
       KeyUsageListener.emit(listener, KeyUsageEvent.Operation.GENERATE_DATA_KEY, primary.ref(), context, e,
           System.nanoTime() - start);
       throw e;
     }
+    KeyUsageListener.emit(listener, KeyUsageEvent.Operation.GENERATE_DATA_KEY, primary.ref(), context, null,
+        System.nanoTime() - start);
     try {
-      if (dk.plaintext().length() != MasterKey.DATA_KEY_LENGTH) {
-        throw new KmsException("master key " + primary.ref() + " returned a data key of the wrong length", false);
-      }
+      checkGenerated(primary, dk);
       List<WrappedKey> wrapped = new ArrayList<>(masterKeys.size());
       wrapped.add(dk.wrapped());
       for (int i = 1; i < masterKeys.size(); i++) {
@@ -223,18 +282,117 @@ public final class Envelope implements AutoCloseable {
         long t = System.nanoTime();
         try {
           wrapped.add(k.wrap(dk.plaintext(), context));
-          KeyUsageListener.emit(listener, KeyUsageEvent.Operation.WRAP, k.ref(), context, null, System.nanoTime() - t);
         } catch (RuntimeException e) {
           KeyUsageListener.emit(listener, KeyUsageEvent.Operation.WRAP, k.ref(), context, e, System.nanoTime() - t);
           throw e;
         }
+        KeyUsageListener.emit(listener, KeyUsageEvent.Operation.WRAP, k.ref(), context, null, System.nanoTime() - t);
       }
-      byte[] middle = MessageFormat.headerMiddle(segmentSize, context.canonical(), wrapped);
-      return new CachedKey(dk.plaintext(), middle);
+      return cachedKey(dk, context, wrapped);
     } catch (RuntimeException e) {
       dk.close();
       throw e;
     }
+  }
+
+  /**
+   * {@link #newDataKey} on the async SPI: the primary key's data key, then the other keys' wraps
+   * all at once. Completes on an executor thread, so listener events and the header are made there,
+   * not on a KMS client's thread; a data key that cannot be handed on is zeroed.
+   */
+  private CompletableFuture<CachedKey> newDataKeyAsync(EncryptionContext context) {
+    MasterKey primary = masterKeys.get(0);
+    CompletableFuture<CachedKey> out = new CompletableFuture<>();
+    long start = System.nanoTime();
+    Futures.start(() -> primary.generateDataKeyAsync(context, executor)).whenComplete((dk, error) -> {
+      long nanos = System.nanoTime() - start;
+      Futures.execute(executor, () -> {
+        Throwable failure = error == null ? null : Futures.unwrap(error);
+        KeyUsageListener.emit(listener, KeyUsageEvent.Operation.GENERATE_DATA_KEY, primary.ref(), context, failure,
+            nanos);
+        if (failure != null) {
+          out.completeExceptionally(failure);
+        } else {
+          wrapWithOthersAsync(primary, dk, context, out);
+        }
+      }, rejected -> {
+        if (dk != null) {
+          dk.close();
+        }
+        out.completeExceptionally(rejected);
+      });
+    });
+    return out;
+  }
+
+  private void wrapWithOthersAsync(MasterKey primary, DataKey dk, EncryptionContext context,
+      CompletableFuture<CachedKey> out) {
+    try {
+      checkGenerated(primary, dk);
+    } catch (RuntimeException e) {
+      dk.close();
+      out.completeExceptionally(e);
+      return;
+    }
+    int others = masterKeys.size() - 1;
+    if (others == 0) {
+      completeCachedKey(dk, context, List.of(dk.wrapped()), out);
+      return;
+    }
+    List<CompletableFuture<WrappedKey>> wraps = new ArrayList<>(others);
+    long[] nanos = new long[others];
+    for (int i = 0; i < others; i++) {
+      MasterKey k = masterKeys.get(i + 1);
+      int index = i;
+      long t = System.nanoTime();
+      wraps.add(Futures.start(() -> k.wrapAsync(dk.plaintext(), context, executor))
+          .whenComplete((w, e) -> nanos[index] = System.nanoTime() - t));
+    }
+    CompletableFuture.allOf(wraps.toArray(new CompletableFuture<?>[0])).whenComplete((ignored, e) ->
+        Futures.execute(executor, () -> {
+          List<WrappedKey> wrapped = new ArrayList<>(others + 1);
+          wrapped.add(dk.wrapped());
+          Throwable failure = null;
+          for (int i = 0; i < others; i++) {
+            Throwable f = Futures.failure(wraps.get(i));
+            KeyUsageListener.emit(listener, KeyUsageEvent.Operation.WRAP, masterKeys.get(i + 1).ref(), context, f,
+                nanos[i]);
+            if (f == null) {
+              wrapped.add(wraps.get(i).join());
+            } else if (failure == null) {
+              failure = f;
+            }
+          }
+          if (failure != null) {
+            dk.close();
+            out.completeExceptionally(failure);
+          } else {
+            completeCachedKey(dk, context, wrapped, out);
+          }
+        }, rejected -> {
+          dk.close();
+          out.completeExceptionally(rejected);
+        }));
+  }
+
+  private void completeCachedKey(DataKey dk, EncryptionContext context, List<WrappedKey> wrapped,
+      CompletableFuture<CachedKey> out) {
+    try {
+      out.complete(cachedKey(dk, context, wrapped));
+    } catch (RuntimeException e) {
+      dk.close();
+      out.completeExceptionally(e);
+    }
+  }
+
+  private static void checkGenerated(MasterKey primary, DataKey dk) {
+    if (dk.plaintext().length() != MasterKey.DATA_KEY_LENGTH) {
+      throw new KmsException("master key " + primary.ref() + " returned a data key of the wrong length", false);
+    }
+  }
+
+  private CachedKey cachedKey(DataKey dk, EncryptionContext context, List<WrappedKey> wrapped) {
+    return new CachedKey(dk.plaintext(), MessageFormat.headerMiddle(segmentSize, context.canonical(), wrapped));
   }
 
   // ---------------------------------------------------------------- decrypt
@@ -248,13 +406,20 @@ public final class Envelope implements AutoCloseable {
   public byte[] decrypt(byte[] ciphertext, EncryptionContext context) {
     Objects.requireNonNull(ciphertext, "ciphertext");
     Objects.requireNonNull(context, "context");
-    Header h;
+    Header h = parse(ciphertext);
+    return openBody(ciphertext, h, openHeader(h, context));
+  }
+
+  private static Header parse(byte[] ciphertext) {
     try {
-      h = MessageFormat.parse(ciphertext, 0, ciphertext.length);
+      return MessageFormat.parse(ciphertext, 0, ciphertext.length);
     } catch (MalformedException e) {
       throw new InvalidCiphertextException();
     }
-    SecretKeySpec contentKey = openHeader(h, context);
+  }
+
+  /** §5: authenticates and decrypts every segment of a whole message. */
+  private static byte[] openBody(byte[] ciphertext, Header h, SecretKeySpec contentKey) {
     int segmentSize = h.segmentSize();
     long body = (long) ciphertext.length - h.length();
     if (body < Gcm.TAG_LENGTH) {
@@ -298,8 +463,39 @@ public final class Envelope implements AutoCloseable {
     return new DecryptingInputStream(source, contentKey, h.segmentSize());
   }
 
+  /**
+   * {@link #decrypt} without blocking the caller or any thread on KMS I/O: a cached data key is
+   * used as {@link #decrypt} uses it; on a miss the allowed master keys are tried in the same order
+   * with {@link MasterKey#unwrapAsync}, and concurrent misses for one wrapped key and context share
+   * one call. Envelope's own work runs on this envelope's {@linkplain Builder#executor executor},
+   * where the future is completed; it fails with the exception {@link #decrypt} would throw
+   * ({@link InvalidCiphertextException}, {@link KeyUnavailableException}, …) itself.
+   */
   public CompletableFuture<byte[]> decryptAsync(byte[] ciphertext, EncryptionContext context) {
-    return CompletableFuture.supplyAsync(() -> decrypt(ciphertext, context), executor);
+    Objects.requireNonNull(ciphertext, "ciphertext");
+    Objects.requireNonNull(context, "context");
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    Futures.execute(executor, () -> {
+      Header h;
+      try {
+        h = parse(ciphertext);
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+        return;
+      }
+      openHeaderAsync(h, context).whenComplete((contentKey, error) -> {
+        if (error != null) {
+          result.completeExceptionally(Futures.unwrap(error));
+          return;
+        }
+        try {
+          result.complete(openBody(ciphertext, h, contentKey));
+        } catch (Throwable t) {
+          result.completeExceptionally(t);
+        }
+      });
+    }, result::completeExceptionally);
+    return result;
   }
 
   /**
@@ -308,12 +504,7 @@ public final class Envelope implements AutoCloseable {
    * never laundered into a valid one.
    */
   public byte[] rewrap(byte[] ciphertext, EncryptionContext context) {
-    Header h;
-    try {
-      h = MessageFormat.parse(ciphertext, 0, ciphertext.length);
-    } catch (MalformedException e) {
-      throw new InvalidCiphertextException();
-    }
+    Header h = parse(ciphertext);
     checkContext(h, context);
     SecretBytes dataKey = unwrapUncached(h, context);
     try {
@@ -366,54 +557,169 @@ public final class Envelope implements AutoCloseable {
         dataKey.destroy();
       }
     }
-    RuntimeException firstFailure = null;
-    boolean anyCandidate = false;
-    for (MasterKey mk : decryptKeys) {
-      for (WrappedKey w : h.keys()) {
-        if (!mk.canUnwrap(w)) {
-          continue;
-        }
-        anyCandidate = true;
-        DataKeyCache.Lookup lookup = new DataKeyCache.Lookup();
-        CachedKey key;
-        try {
-          key = cache.acquireForDecrypt(owner, w, context, () -> new CachedKey(unwrapOne(mk, w, context), null), lookup);
-        } catch (RuntimeException e) {
-          if (firstFailure == null || firstFailure instanceof InvalidCiphertextException) {
-            firstFailure = e;
-          }
-          continue;
-        }
-        KeyUsageListener.emit(listener, lookup.loaded ? KeyUsageEvent.Operation.DECRYPT_CACHE_MISS
-            : KeyUsageEvent.Operation.DECRYPT_CACHE_HIT, mk.ref(), context, null, 0);
-        try {
-          return authenticate(h, key.dataKey);
-        } finally {
-          key.release();
-        }
+    Candidates c = new Candidates(h);
+    while (c.next()) {
+      MasterKey mk = c.key;
+      WrappedKey w = c.wrapped;
+      DataKeyCache.Lookup lookup = new DataKeyCache.Lookup();
+      CachedKey key;
+      try {
+        key = cache.acquireForDecrypt(owner, w, context, () -> new CachedKey(unwrapOne(mk, w, context), null), lookup);
+      } catch (RuntimeException e) {
+        c.failed(e);
+        continue;
+      }
+      emitDecryptLookup(lookup, mk, context);
+      try {
+        return authenticate(h, key.dataKey);
+      } finally {
+        key.release();
       }
     }
-    throw noKey(h, anyCandidate, firstFailure);
+    throw c.noKey();
+  }
+
+  /**
+   * {@link #openHeader} on the async SPI: the same candidates in the same order, the next one tried
+   * only after the previous failed. Completes on an executor thread.
+   */
+  private CompletableFuture<SecretKeySpec> openHeaderAsync(Header h, EncryptionContext context) {
+    CompletableFuture<SecretKeySpec> out = new CompletableFuture<>();
+    try {
+      checkContext(h, context);
+    } catch (RuntimeException e) {
+      out.completeExceptionally(e);
+      return out;
+    }
+    nextCandidateAsync(new Candidates(h), h, context, out);
+    return out;
+  }
+
+  private void nextCandidateAsync(Candidates c, Header h, EncryptionContext context,
+      CompletableFuture<SecretKeySpec> out) {
+    boolean found;
+    try {
+      found = c.next();
+    } catch (RuntimeException e) {
+      out.completeExceptionally(e);
+      return;
+    }
+    if (!found) {
+      out.completeExceptionally(c.noKey());
+      return;
+    }
+    MasterKey mk = c.key;
+    WrappedKey w = c.wrapped;
+    if (cache == null) {
+      unwrapOneAsync(mk, w, context).whenComplete((dataKey, error) -> {
+        if (error != null) {
+          candidateFailedAsync(c, h, context, out, error);
+          return;
+        }
+        try {
+          out.complete(authenticate(h, dataKey));
+        } catch (Throwable t) {
+          out.completeExceptionally(t);
+        } finally {
+          dataKey.destroy();
+        }
+      });
+      return;
+    }
+    DataKeyCache.Lookup lookup = new DataKeyCache.Lookup();
+    cache.acquireForDecryptAsync(owner, w, context,
+        () -> unwrapOneAsync(mk, w, context).thenApply(dataKey -> new CachedKey(dataKey, null)), lookup, executor)
+        .whenComplete((key, error) -> {
+          if (error != null) {
+            candidateFailedAsync(c, h, context, out, error);
+            return;
+          }
+          emitDecryptLookup(lookup, mk, context);
+          try {
+            out.complete(authenticate(h, key.dataKey));
+          } catch (Throwable t) {
+            out.completeExceptionally(t);
+          } finally {
+            key.release();
+          }
+        });
+  }
+
+  private void candidateFailedAsync(Candidates c, Header h, EncryptionContext context,
+      CompletableFuture<SecretKeySpec> out, Throwable error) {
+    Throwable e = Futures.unwrap(error);
+    if (!(e instanceof RuntimeException r)) {
+      out.completeExceptionally(e);
+      return;
+    }
+    c.failed(r);
+    nextCandidateAsync(c, h, context, out);
+  }
+
+  private void emitDecryptLookup(DataKeyCache.Lookup lookup, MasterKey mk, EncryptionContext context) {
+    KeyUsageListener.emit(listener, lookup.loaded ? KeyUsageEvent.Operation.DECRYPT_CACHE_MISS
+        : KeyUsageEvent.Operation.DECRYPT_CACHE_HIT, mk.ref(), context, null, 0);
   }
 
   private SecretBytes unwrapUncached(Header h, EncryptionContext context) {
-    RuntimeException firstFailure = null;
-    boolean anyCandidate = false;
-    for (MasterKey mk : decryptKeys) {
-      for (WrappedKey w : h.keys()) {
-        if (mk.canUnwrap(w)) {
-          anyCandidate = true;
-          try {
-            return unwrapOne(mk, w, context);
-          } catch (RuntimeException e) {
-            if (firstFailure == null || firstFailure instanceof InvalidCiphertextException) {
-              firstFailure = e;
-            }
-          }
-        }
+    Candidates c = new Candidates(h);
+    while (c.next()) {
+      try {
+        return unwrapOne(c.key, c.wrapped, context);
+      } catch (RuntimeException e) {
+        c.failed(e);
       }
     }
-    throw noKey(h, anyCandidate, firstFailure);
+    throw c.noKey();
+  }
+
+  /**
+   * §6 step 3, as a cursor shared by the sync and async paths: the (master key, wrapped key) pairs
+   * to try, this envelope's keys in builder order, each with the header's wrapped keys it
+   * {@linkplain MasterKey#canUnwrap can unwrap}. Keeps the failure to report if none works: the
+   * first, unless that was an InvalidCiphertextException and a more telling one followed.
+   */
+  private final class Candidates {
+    private final Header h;
+    private int keyIndex;
+    private int wrappedIndex;
+    private boolean any;
+    private RuntimeException failure;
+    MasterKey key;
+    WrappedKey wrapped;
+
+    Candidates(Header h) {
+      this.h = h;
+    }
+
+    boolean next() {
+      List<WrappedKey> keys = h.keys();
+      while (keyIndex < decryptKeys.size()) {
+        MasterKey mk = decryptKeys.get(keyIndex);
+        while (wrappedIndex < keys.size()) {
+          WrappedKey w = keys.get(wrappedIndex++);
+          if (mk.canUnwrap(w)) {
+            key = mk;
+            wrapped = w;
+            any = true;
+            return true;
+          }
+        }
+        keyIndex++;
+        wrappedIndex = 0;
+      }
+      return false;
+    }
+
+    void failed(RuntimeException e) {
+      if (failure == null || failure instanceof InvalidCiphertextException) {
+        failure = e;
+      }
+    }
+
+    RuntimeException noKey() {
+      return Envelope.noKey(h, any, failure);
+    }
   }
 
   private static RuntimeException noKey(Header h, boolean anyCandidate, RuntimeException failure) {
@@ -432,18 +738,54 @@ public final class Envelope implements AutoCloseable {
 
   private SecretBytes unwrapOne(MasterKey mk, WrappedKey w, EncryptionContext context) {
     long t = System.nanoTime();
+    SecretBytes dk;
     try {
-      SecretBytes dk = mk.unwrap(w, context);
-      if (dk.length() != MasterKey.DATA_KEY_LENGTH) {
-        dk.destroy();
-        throw new InvalidCiphertextException();
-      }
-      KeyUsageListener.emit(listener, KeyUsageEvent.Operation.UNWRAP, mk.ref(), context, null, System.nanoTime() - t);
-      return dk;
+      dk = mk.unwrap(w, context);
     } catch (RuntimeException e) {
       KeyUsageListener.emit(listener, KeyUsageEvent.Operation.UNWRAP, mk.ref(), context, e, System.nanoTime() - t);
       throw e;
     }
+    return unwrapped(mk, context, dk, System.nanoTime() - t);
+  }
+
+  /** {@link #unwrapOne} on the async SPI; completes on an executor thread. */
+  private CompletableFuture<SecretBytes> unwrapOneAsync(MasterKey mk, WrappedKey w, EncryptionContext context) {
+    CompletableFuture<SecretBytes> out = new CompletableFuture<>();
+    long start = System.nanoTime();
+    Futures.start(() -> mk.unwrapAsync(w, context, executor)).whenComplete((dk, error) -> {
+      long nanos = System.nanoTime() - start;
+      Futures.execute(executor, () -> {
+        if (error != null) {
+          Throwable e = Futures.unwrap(error);
+          KeyUsageListener.emit(listener, KeyUsageEvent.Operation.UNWRAP, mk.ref(), context, e, nanos);
+          out.completeExceptionally(e);
+          return;
+        }
+        try {
+          out.complete(unwrapped(mk, context, dk, nanos));
+        } catch (RuntimeException e) {
+          out.completeExceptionally(e);
+        }
+      }, rejected -> {
+        if (dk != null) {
+          dk.destroy();
+        }
+        out.completeExceptionally(rejected);
+      });
+    });
+    return out;
+  }
+
+  /** Checks what a master key unwrapped and reports the call. */
+  private SecretBytes unwrapped(MasterKey mk, EncryptionContext context, SecretBytes dk, long nanos) {
+    if (dk.length() != MasterKey.DATA_KEY_LENGTH) {
+      dk.destroy();
+      InvalidCiphertextException e = new InvalidCiphertextException();
+      KeyUsageListener.emit(listener, KeyUsageEvent.Operation.UNWRAP, mk.ref(), context, e, nanos);
+      throw e;
+    }
+    KeyUsageListener.emit(listener, KeyUsageEvent.Operation.UNWRAP, mk.ref(), context, null, nanos);
+    return dk;
   }
 
   /** §4/§6: derives the content key, checks the commitment, then the header tag. */
@@ -568,7 +910,11 @@ public final class Envelope implements AutoCloseable {
       return this;
     }
 
-    /** Executor for the async methods; default: this envelope's own daemon threads. */
+    /**
+     * Where the async methods do Envelope's own work (AES, headers, listener events) and complete
+     * their futures; master-key calls go through the keys' async SPI and hold none of its threads
+     * while waiting for a KMS. Default: this envelope's own daemon threads.
+     */
     public Builder executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
       return this;

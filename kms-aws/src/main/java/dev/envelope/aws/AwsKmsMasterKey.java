@@ -1,5 +1,6 @@
 package dev.envelope.aws;
 
+import dev.envelope.aws.internal.AwsClientSettings;
 import dev.envelope.aws.internal.KmsArn;
 import dev.envelope.aws.internal.KmsErrors;
 import dev.envelope.core.DataKey;
@@ -19,23 +20,30 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kms.KmsAsyncClient;
 import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.KmsClientBuilder;
 import software.amazon.awssdk.services.kms.model.DataKeySpec;
+import software.amazon.awssdk.services.kms.model.DecryptRequest;
 import software.amazon.awssdk.services.kms.model.DecryptResponse;
+import software.amazon.awssdk.services.kms.model.DescribeKeyRequest;
 import software.amazon.awssdk.services.kms.model.DescribeKeyResponse;
+import software.amazon.awssdk.services.kms.model.EncryptRequest;
 import software.amazon.awssdk.services.kms.model.EncryptResponse;
+import software.amazon.awssdk.services.kms.model.GenerateDataKeyRequest;
 import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
 import software.amazon.awssdk.services.kms.model.ReEncryptResponse;
 
@@ -84,24 +92,43 @@ import software.amazon.awssdk.services.kms.model.ReEncryptResponse;
  * {@link dev.envelope.core.InvalidCiphertextException}; anything else a non-retryable
  * {@link KmsException}.
  *
- * <p>Immutable and thread-safe. {@link #close()} closes the client if this key created it.
+ * <p><b>Async.</b> {@link #generateDataKeyAsync}, {@link #wrapAsync} and {@link #unwrapAsync} (what
+ * {@code Envelope.encryptAsync} and {@code decryptAsync} call) send the same requests on a
+ * {@code KmsAsyncClient} and hold no thread while KMS answers. Answers are verified, plaintexts
+ * zeroed and errors mapped exactly as above, within the same deadline and retry strategy; the
+ * future completes on the SDK's response thread. The client is the one given to
+ * {@link Builder#asyncClient}, else one this key builds on first async use from its own settings on
+ * the SDK's Netty HTTP client (and closes in {@link #close()}). A key given only a sync
+ * {@link Builder#client} has no settings to build one from: its async methods run that client on
+ * the caller's executor (the SPI's default). An alias is resolved with an async DescribeKey, but
+ * {@link #canUnwrap} is synchronous and may resolve it with a blocking one first: give async
+ * decrypt-only services the key ARN.
+ *
+ * <p>Immutable and thread-safe. {@link #close()} closes the clients this key created.
  */
 public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
   /** Provider id in {@link KeyRef} and {@link WrappedKey}. */
   public static final String PROVIDER_ID = "aws-kms";
   /** Time allowed for one KMS operation, retries included, unless the builder sets another. */
-  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_DEADLINE = AwsClientSettings.DEFAULT_DEADLINE;
   /** Time allowed for one HTTP attempt, unless the builder sets another. */
-  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(3);
+  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = AwsClientSettings.DEFAULT_ATTEMPT_TIMEOUT;
   /** Attempts per operation (first try included) of the SDK standard retry strategy. */
-  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+  public static final int DEFAULT_MAX_ATTEMPTS = AwsClientSettings.DEFAULT_MAX_ATTEMPTS;
 
   private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
   private static final Pattern PARTITION = Pattern.compile("[a-z][a-z-]*");
-  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
 
   private final KmsClient client;
   private final boolean ownsClient;
+  /** The async client given to the builder; never closed here. */
+  private final @Nullable KmsAsyncClient givenAsyncClient;
+  /** Settings of the sync client this key built, to build the async one like it; null for a given client. */
+  private final @Nullable AwsClientSettings settings;
+  private final Object asyncClientLock = new Object();
+  /** Built on first async use when no async client was given; guarded by asyncClientLock. */
+  private volatile @Nullable KmsAsyncClient ownAsyncClient;
+  private boolean closed;
   private final @Nullable String keyId;
   private final @Nullable String partition;
   private final Set<String> accounts;
@@ -112,16 +139,21 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
   private volatile @Nullable String keyArn;
   /** Held while an alias is resolved, so concurrent first calls make one DescribeKey. */
   private final Object resolving = new Object();
+  /** The async DescribeKey of an alias in flight, shared by concurrent first async calls. */
+  private final AtomicReference<@Nullable CompletableFuture<String>> resolvingAsync = new AtomicReference<>();
 
-  private AwsKmsMasterKey(Builder b, KmsClient client, boolean ownsClient, String clientRegion, Duration attempt) {
+  private AwsKmsMasterKey(Builder b, KmsClient client, boolean ownsClient, String clientRegion,
+      @Nullable AwsClientSettings settings) {
     this.client = client;
     this.ownsClient = ownsClient;
+    this.givenAsyncClient = b.asyncClient;
+    this.settings = settings;
     this.keyId = b.keyId;
     this.partition = b.partition;
     this.accounts = b.accounts;
     this.clientRegion = clientRegion;
-    this.timeouts = AwsRequestOverrideConfiguration.builder().apiCallTimeout(b.deadline)
-        .apiCallAttemptTimeout(attempt).build();
+    this.timeouts = AwsRequestOverrideConfiguration.builder().apiCallTimeout(b.settings.deadline())
+        .apiCallAttemptTimeout(b.settings.attemptTimeout()).build();
     KmsArn arn = KmsArn.parse(b.keyId);
     this.keyArn = arn != null && arn.isKey() ? b.keyId : null;
     this.ref = new KeyRef(PROVIDER_ID, b.keyId != null ? b.keyId
@@ -177,21 +209,28 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
   public DataKey generateDataKey(EncryptionContext context) {
     Objects.requireNonNull(context, "context");
     String arn = strictArn("generate data keys");
-    GenerateDataKeyResponse r = call("GenerateDataKey", arn, () -> client.generateDataKey(b -> b.keyId(arn)
-        .keySpec(DataKeySpec.AES_256).encryptionContext(context.asMap()).overrideConfiguration(timeouts)));
-    SecretBytes plaintext = r.plaintext() == null ? null : take(r.plaintext());
+    GenerateDataKeyRequest request = generateDataKeyRequest(arn, context);
+    return dataKey(arn, call("GenerateDataKey", arn, () -> client.generateDataKey(request)));
+  }
+
+  /** One {@code GenerateDataKey} on the async client; see the class comment. */
+  @Override
+  public CompletableFuture<DataKey> generateDataKeyAsync(EncryptionContext context, Executor executor) {
+    Objects.requireNonNull(context, "context");
+    Objects.requireNonNull(executor, "executor");
+    KmsAsyncClient async;
     try {
-      checkAnswer("GenerateDataKey", arn, r.keyId());
-      if (plaintext == null || plaintext.length() != DATA_KEY_LENGTH) {
-        throw new KmsException("AWS KMS GenerateDataKey with key " + arn + " returned no 32-byte data key", false);
+      async = asyncClient();
+      if (async == null) {
+        return MasterKey.super.generateDataKeyAsync(context, executor);
       }
-      return new DataKey(plaintext, wrapped("GenerateDataKey", arn, r.keyMaterialId(), r.ciphertextBlob()));
+      checkNotDiscovery("generate data keys");
     } catch (RuntimeException e) {
-      if (plaintext != null) {
-        plaintext.destroy();
-      }
-      throw e;
+      return CompletableFuture.failedFuture(e);
     }
+    return withKeyArnAsync(async, arn -> callAsync("GenerateDataKey", arn,
+        () -> async.generateDataKey(generateDataKeyRequest(arn, context)), r -> dataKey(arn, r), DataKey::close),
+        DataKey::close);
   }
 
   @Override
@@ -199,11 +238,28 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
     Objects.requireNonNull(dataKey, "dataKey");
     Objects.requireNonNull(context, "context");
     String arn = strictArn("wrap data keys");
-    EncryptResponse r = call("Encrypt", arn, () -> client.encrypt(b -> b.keyId(arn)
-        .plaintext(SdkBytes.fromByteArrayUnsafe(dataKey.unsafeBytes())).encryptionContext(context.asMap())
-        .overrideConfiguration(timeouts)));
-    checkAnswer("Encrypt", arn, r.keyId());
-    return wrapped("Encrypt", arn, null, r.ciphertextBlob());
+    EncryptRequest request = encryptRequest(arn, dataKey, context);
+    return encrypted(arn, call("Encrypt", arn, () -> client.encrypt(request)));
+  }
+
+  /** One {@code Encrypt} on the async client; see the class comment. */
+  @Override
+  public CompletableFuture<WrappedKey> wrapAsync(SecretBytes dataKey, EncryptionContext context, Executor executor) {
+    Objects.requireNonNull(dataKey, "dataKey");
+    Objects.requireNonNull(context, "context");
+    Objects.requireNonNull(executor, "executor");
+    KmsAsyncClient async;
+    try {
+      async = asyncClient();
+      if (async == null) {
+        return MasterKey.super.wrapAsync(dataKey, context, executor);
+      }
+      checkNotDiscovery("wrap data keys");
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return withKeyArnAsync(async, arn -> callAsync("Encrypt", arn,
+        () -> async.encrypt(encryptRequest(arn, dataKey, context)), r -> encrypted(arn, r), w -> {}), w -> {});
   }
 
   @Override
@@ -211,22 +267,38 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
     Objects.requireNonNull(wrapped, "wrapped");
     Objects.requireNonNull(context, "context");
     String decryptKey = decryptKeyFor(wrapped);
-    DecryptResponse r = call("Decrypt", decryptKey, () -> client.decrypt(b -> b.keyId(decryptKey)
-        .ciphertextBlob(SdkBytes.fromByteArrayUnsafe(wrapped.unsafeCiphertext())).encryptionContext(context.asMap())
-        .overrideConfiguration(timeouts)));
-    SecretBytes plaintext = r.plaintext() == null ? null : take(r.plaintext());
+    DecryptRequest request = decryptRequest(decryptKey, wrapped, context);
+    return plaintext(decryptKey, call("Decrypt", decryptKey, () -> client.decrypt(request)));
+  }
+
+  /** One {@code Decrypt} (with {@code KeyId}) on the async client; see the class comment. */
+  @Override
+  public CompletableFuture<SecretBytes> unwrapAsync(WrappedKey wrapped, EncryptionContext context, Executor executor) {
+    Objects.requireNonNull(wrapped, "wrapped");
+    Objects.requireNonNull(context, "context");
+    Objects.requireNonNull(executor, "executor");
+    KmsAsyncClient async;
+    KmsArn named;
     try {
-      checkAnswer("Decrypt", decryptKey, r.keyId());
-      if (plaintext == null) {
-        throw new KmsException("AWS KMS Decrypt with key " + decryptKey + " returned no plaintext", false);
+      async = asyncClient();
+      if (async == null) {
+        return MasterKey.super.unwrapAsync(wrapped, context, executor);
       }
-      return plaintext;
+      named = namedKey(wrapped);
+      if (isDiscovery()) {
+        return decryptAsync(async, discoveryDecryptKey(wrapped, named), wrapped, context);
+      }
     } catch (RuntimeException e) {
-      if (plaintext != null) {
-        plaintext.destroy();
-      }
-      throw e;
+      return CompletableFuture.failedFuture(e);
     }
+    return withKeyArnAsync(async, own -> decryptAsync(async, ownDecryptKey(wrapped, named, own), wrapped, context),
+        SecretBytes::destroy);
+  }
+
+  private CompletableFuture<SecretBytes> decryptAsync(KmsAsyncClient async, String decryptKey, WrappedKey wrapped,
+      EncryptionContext context) {
+    return callAsync("Decrypt", decryptKey, () -> async.decrypt(decryptRequest(decryptKey, wrapped, context)),
+        r -> plaintext(decryptKey, r), SecretBytes::destroy);
   }
 
   /**
@@ -282,11 +354,20 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
     return own.equals(wrapped.keyId()) || Objects.requireNonNull(KmsArn.parse(own)).sameMultiRegionKey(named);
   }
 
-  /** Closes the KMS client if this key created it; a client passed to the builder stays open. */
+  /** Closes the KMS clients this key created; clients passed to the builder stay open. */
   @Override
   public void close() {
     if (ownsClient) {
       client.close();
+    }
+    KmsAsyncClient async;
+    synchronized (asyncClientLock) {
+      closed = true;
+      async = ownAsyncClient;
+      ownAsyncClient = null;
+    }
+    if (async != null) {
+      async.close();
     }
   }
 
@@ -299,6 +380,12 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
 
   /** The key ARN Decrypt and ReEncrypt must name for {@code wrapped}. */
   private String decryptKeyFor(WrappedKey wrapped) {
+    KmsArn named = namedKey(wrapped);
+    return isDiscovery() ? discoveryDecryptKey(wrapped, named) : ownDecryptKey(wrapped, named, keyArn());
+  }
+
+  /** The AWS KMS key ARN {@code wrapped} names. */
+  private static KmsArn namedKey(WrappedKey wrapped) {
     if (!PROVIDER_ID.equals(wrapped.provider())) {
       throw new KeyUnavailableException("the wrapped key is for provider " + wrapped.provider() + ", not "
           + PROVIDER_ID);
@@ -307,20 +394,25 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
     if (named == null || !named.isKey()) {
       throw new KeyUnavailableException("the wrapped key names no AWS KMS key ARN");
     }
-    if (isDiscovery()) {
-      if (!allowedByFilter(named)) {
-        throw new KeyUnavailableException("key " + wrapped.keyId() + " is outside the discovery filter " + ref.keyId());
-      }
-      if (named.region().equals(clientRegion)) {
-        return wrapped.keyId();
-      }
-      if (named.isMultiRegionKey()) {
-        return named.withRegion(clientRegion).toString();
-      }
-      throw new KeyUnavailableException("key " + wrapped.keyId() + " is not in region " + clientRegion
-          + " and is not a multi-Region key");
+    return named;
+  }
+
+  private String discoveryDecryptKey(WrappedKey wrapped, KmsArn named) {
+    if (!allowedByFilter(named)) {
+      throw new KeyUnavailableException("key " + wrapped.keyId() + " is outside the discovery filter " + ref.keyId());
     }
-    String own = keyArn();
+    if (named.region().equals(clientRegion)) {
+      return wrapped.keyId();
+    }
+    if (named.isMultiRegionKey()) {
+      return named.withRegion(clientRegion).toString();
+    }
+    throw new KeyUnavailableException("key " + wrapped.keyId() + " is not in region " + clientRegion
+        + " and is not a multi-Region key");
+  }
+
+  /** This key's ARN when {@code wrapped} names it or a multi-Region replica of it. */
+  private static String ownDecryptKey(WrappedKey wrapped, KmsArn named, String own) {
     if (own.equals(wrapped.keyId()) || Objects.requireNonNull(KmsArn.parse(own)).sameMultiRegionKey(named)) {
       return own;
     }
@@ -332,10 +424,14 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
   }
 
   private String strictArn(String what) {
+    checkNotDiscovery(what);
+    return keyArn();
+  }
+
+  private void checkNotDiscovery(String what) {
     if (isDiscovery()) {
       throw new IllegalStateException("a discovery key can only unwrap; build a key with keyId(...) to " + what);
     }
-    return keyArn();
   }
 
   /** The key ARN, resolving an alias or bare key id once with DescribeKey. */
@@ -347,18 +443,159 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
     synchronized (resolving) {
       if (keyArn == null) {
         String id = Objects.requireNonNull(keyId);
-        DescribeKeyResponse r = call("DescribeKey", id, () -> client.describeKey(b -> b.keyId(id)
-            .overrideConfiguration(timeouts)));
-        String answered = r.keyMetadata() == null ? null : r.keyMetadata().arn();
-        KmsArn parsed = KmsArn.parse(answered);
-        if (parsed == null || !parsed.isKey() || !parsed.region().equals(clientRegion)) {
-          throw new KmsException("AWS KMS DescribeKey for " + id + " answered no key ARN in region " + clientRegion,
-              false);
-        }
-        keyArn = answered;
+        DescribeKeyRequest request = describeKeyRequest(id);
+        keyArn = describedArn(id, call("DescribeKey", id, () -> client.describeKey(request)));
       }
       return keyArn;
     }
+  }
+
+  /**
+   * {@link #keyArn()} for the async path: known, or resolved with one async DescribeKey shared by
+   * concurrent callers; a failed resolution is retried by the next call.
+   */
+  private CompletableFuture<String> keyArnAsync(KmsAsyncClient async) {
+    String arn = keyArn;
+    if (arn != null) {
+      return CompletableFuture.completedFuture(arn);
+    }
+    CompletableFuture<String> mine = new CompletableFuture<>();
+    CompletableFuture<String> running = resolvingAsync.compareAndExchange(null, mine);
+    if (running != null) {
+      return running;
+    }
+    String id = Objects.requireNonNull(keyId);
+    callAsync("DescribeKey", id, () -> async.describeKey(describeKeyRequest(id)), r -> describedArn(id, r), a -> {})
+        .whenComplete((answered, error) -> {
+          if (error == null) {
+            keyArn = answered;
+          }
+          resolvingAsync.set(null);
+          if (error == null) {
+            mine.complete(answered);
+          } else {
+            mine.completeExceptionally(unwrap(error));
+          }
+        });
+    return mine;
+  }
+
+  /** Runs {@code call} with this key's ARN, resolving an alias first if need be. */
+  private <T> CompletableFuture<T> withKeyArnAsync(KmsAsyncClient async, Function<String, CompletableFuture<T>> call,
+      Consumer<T> discard) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    keyArnAsync(async).whenComplete((arn, error) -> {
+      if (error != null) {
+        out.completeExceptionally(unwrap(error));
+        return;
+      }
+      CompletableFuture<T> sent;
+      try {
+        sent = call.apply(arn);
+      } catch (RuntimeException e) {
+        out.completeExceptionally(e);
+        return;
+      }
+      sent.whenComplete((value, failure) -> {
+        if (failure != null) {
+          out.completeExceptionally(unwrap(failure));
+        } else if (!out.complete(value)) {
+          discard.accept(value);
+        }
+      });
+    });
+    return out;
+  }
+
+  /** The async client: the given one, else this key's own (built now if need be), else null. */
+  private @Nullable KmsAsyncClient asyncClient() {
+    if (givenAsyncClient != null) {
+      return givenAsyncClient;
+    }
+    if (settings == null) {
+      return null;
+    }
+    KmsAsyncClient own = ownAsyncClient;
+    if (own != null) {
+      return own;
+    }
+    synchronized (asyncClientLock) {
+      if (closed) {
+        throw new IllegalStateException("this AwsKmsMasterKey is closed");
+      }
+      if (ownAsyncClient == null) {
+        ownAsyncClient = settings.kmsAsyncClient(clientRegion);
+      }
+      return ownAsyncClient;
+    }
+  }
+
+  // The requests and the checks of their answers, one of each for the sync and the async client.
+
+  private GenerateDataKeyRequest generateDataKeyRequest(String arn, EncryptionContext context) {
+    return GenerateDataKeyRequest.builder().keyId(arn).keySpec(DataKeySpec.AES_256)
+        .encryptionContext(context.asMap()).overrideConfiguration(timeouts).build();
+  }
+
+  private EncryptRequest encryptRequest(String arn, SecretBytes dataKey, EncryptionContext context) {
+    return EncryptRequest.builder().keyId(arn).plaintext(SdkBytes.fromByteArrayUnsafe(dataKey.unsafeBytes()))
+        .encryptionContext(context.asMap()).overrideConfiguration(timeouts).build();
+  }
+
+  private DecryptRequest decryptRequest(String decryptKey, WrappedKey wrapped, EncryptionContext context) {
+    return DecryptRequest.builder().keyId(decryptKey)
+        .ciphertextBlob(SdkBytes.fromByteArrayUnsafe(wrapped.unsafeCiphertext())).encryptionContext(context.asMap())
+        .overrideConfiguration(timeouts).build();
+  }
+
+  private DescribeKeyRequest describeKeyRequest(String id) {
+    return DescribeKeyRequest.builder().keyId(id).overrideConfiguration(timeouts).build();
+  }
+
+  private static DataKey dataKey(String arn, GenerateDataKeyResponse r) {
+    SecretBytes plaintext = r.plaintext() == null ? null : take(r.plaintext());
+    try {
+      checkAnswer("GenerateDataKey", arn, r.keyId());
+      if (plaintext == null || plaintext.length() != DATA_KEY_LENGTH) {
+        throw new KmsException("AWS KMS GenerateDataKey with key " + arn + " returned no 32-byte data key", false);
+      }
+      return new DataKey(plaintext, wrapped("GenerateDataKey", arn, r.keyMaterialId(), r.ciphertextBlob()));
+    } catch (RuntimeException e) {
+      if (plaintext != null) {
+        plaintext.destroy();
+      }
+      throw e;
+    }
+  }
+
+  private static WrappedKey encrypted(String arn, EncryptResponse r) {
+    checkAnswer("Encrypt", arn, r.keyId());
+    return wrapped("Encrypt", arn, null, r.ciphertextBlob());
+  }
+
+  private static SecretBytes plaintext(String decryptKey, DecryptResponse r) {
+    SecretBytes plaintext = r.plaintext() == null ? null : take(r.plaintext());
+    try {
+      checkAnswer("Decrypt", decryptKey, r.keyId());
+      if (plaintext == null) {
+        throw new KmsException("AWS KMS Decrypt with key " + decryptKey + " returned no plaintext", false);
+      }
+      return plaintext;
+    } catch (RuntimeException e) {
+      if (plaintext != null) {
+        plaintext.destroy();
+      }
+      throw e;
+    }
+  }
+
+  private String describedArn(String id, DescribeKeyResponse r) {
+    String answered = r.keyMetadata() == null ? null : r.keyMetadata().arn();
+    KmsArn parsed = KmsArn.parse(answered);
+    if (answered == null || parsed == null || !parsed.isKey() || !parsed.region().equals(clientRegion)) {
+      throw new KmsException("AWS KMS DescribeKey for " + id + " answered no key ARN in region " + clientRegion, false);
+    }
+    return answered;
   }
 
   private static void checkAnswer(String operation, String expected, @Nullable String answered) {
@@ -398,23 +635,67 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
   }
 
   /**
+   * {@link #call} on the async client, then {@code answer} (the same check as the sync path). The
+   * future fails with the mapped Envelope exception itself; an answer nobody takes any more (the
+   * future was cancelled) goes to {@code discard}, which zeroes plaintexts.
+   */
+  private static <R, T> CompletableFuture<T> callAsync(String operation, String keyId,
+      Supplier<CompletableFuture<R>> request, Function<R, T> answer, Consumer<T> discard) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    CompletableFuture<R> sent;
+    try {
+      sent = request.get();
+    } catch (RuntimeException e) {
+      out.completeExceptionally(mapped(operation, keyId, e));
+      return out;
+    }
+    sent.whenComplete((r, error) -> {
+      if (error != null) {
+        out.completeExceptionally(mapped(operation, keyId, error));
+        return;
+      }
+      T value;
+      try {
+        value = answer.apply(r);
+      } catch (RuntimeException e) {
+        out.completeExceptionally(e);
+        return;
+      }
+      if (!out.complete(value)) {
+        discard.accept(value);
+      }
+    });
+    return out;
+  }
+
+  private static Throwable mapped(String operation, String keyId, Throwable error) {
+    Throwable e = unwrap(error);
+    return e instanceof SdkException sdk ? KmsErrors.map(operation, keyId, sdk) : e;
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  /**
    * Settings of an {@link AwsKmsMasterKey}. Without {@link #client}, the key builds its own
    * {@code KmsClient} on the URLConnection HTTP client with the SDK's default credentials chain,
    * the region of the key ARN (else {@link #region} or the SDK's default region chain) and the
    * SDK's endpoint resolution, which honours {@code AWS_ENDPOINT_URL_KMS} and
-   * {@code AWS_ENDPOINT_URL}.
+   * {@code AWS_ENDPOINT_URL}; without {@link #asyncClient} it builds a {@code KmsAsyncClient} with
+   * the same settings on the Netty HTTP client when first used asynchronously.
    */
   public static final class Builder {
     private final @Nullable String partition;
     private final Set<String> accounts;
+    private final AwsClientSettings settings = new AwsClientSettings();
     private @Nullable String keyId;
     private @Nullable KmsClient client;
-    private @Nullable URI endpoint;
-    private @Nullable String region;
-    private @Nullable AwsCredentialsProvider credentials;
-    private @Nullable Integer maxAttempts;
-    private Duration deadline = DEFAULT_DEADLINE;
-    private @Nullable Duration attemptTimeout;
+    private @Nullable KmsAsyncClient asyncClient;
 
     private Builder(@Nullable String partition, Set<String> accounts) {
       this.partition = partition;
@@ -436,36 +717,36 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
       return this;
     }
 
-    /** Endpoint override, e.g. the testkit fake or a VPC endpoint. */
-    public Builder endpoint(URI endpoint) {
-      if (endpoint == null || !endpoint.isAbsolute() || endpoint.getHost() == null
-          || !List.of("http", "https").contains(endpoint.getScheme())) {
-        throw new IllegalArgumentException("endpoint must be an absolute http or https URI");
-      }
-      this.endpoint = endpoint;
+    /**
+     * Your own async client for the async methods (e.g. with your own {@code SdkAsyncHttpClient},
+     * event loop or interceptors); the key never closes it. It must be in the same region as the
+     * sync client. The deadline and attempt timeout are applied per request, as on the sync client.
+     */
+    public Builder asyncClient(KmsAsyncClient asyncClient) {
+      this.asyncClient = Objects.requireNonNull(asyncClient, "asyncClient");
       return this;
     }
 
-    /** The region of the client this key builds; by default the key ARN's region. */
+    /** Endpoint override, e.g. the testkit fake or a VPC endpoint. */
+    public Builder endpoint(URI endpoint) {
+      settings.endpoint(endpoint);
+      return this;
+    }
+
+    /** The region of the clients this key builds; by default the key ARN's region. */
     public Builder region(String region) {
-      if (region == null || !REGION.matcher(region).matches()) {
-        throw new IllegalArgumentException("not an AWS region name: " + region);
-      }
-      this.region = region;
+      settings.region(region);
       return this;
     }
 
     public Builder credentialsProvider(AwsCredentialsProvider credentials) {
-      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      settings.credentialsProvider(credentials);
       return this;
     }
 
     /** Attempts per operation, first try included, of the SDK standard retry strategy (1..20). */
     public Builder maxAttempts(int maxAttempts) {
-      if (maxAttempts < 1 || maxAttempts > 20) {
-        throw new IllegalArgumentException("maxAttempts must be 1..20");
-      }
-      this.maxAttempts = maxAttempts;
+      settings.maxAttempts(maxAttempts);
       return this;
     }
 
@@ -474,26 +755,21 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
      * {@code apiCallTimeout}); after it a retryable {@link KmsException}. Default 10 s, at most 10 min.
      */
     public Builder deadline(Duration deadline) {
-      if (deadline == null || deadline.isNegative() || deadline.isZero() || deadline.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("deadline must be positive and at most 10 minutes");
-      }
-      this.deadline = deadline;
+      settings.deadline(deadline);
       return this;
     }
 
     /** Time for one HTTP attempt (the SDK's {@code apiCallAttemptTimeout}); default 3 s, capped by the deadline. */
     public Builder attemptTimeout(Duration attemptTimeout) {
-      if (attemptTimeout == null || attemptTimeout.isNegative() || attemptTimeout.isZero()) {
-        throw new IllegalArgumentException("attemptTimeout must be positive");
-      }
-      this.attemptTimeout = attemptTimeout;
+      settings.attemptTimeout(attemptTimeout);
       return this;
     }
 
     /**
      * @throws IllegalStateException if no keyId is set (or one is set for discovery), if client is
      *     combined with endpoint/region/credentials/maxAttempts, if the key ARN's region differs
-     *     from the region or the client's region, or if no region can be found
+     *     from the region or the client's region, if the async client's region differs from the
+     *     sync client's, or if no region can be found
      */
     public AwsKmsMasterKey build() {
       if (partition == null && keyId == null) {
@@ -502,29 +778,30 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
       if (partition != null && keyId != null) {
         throw new IllegalStateException("a discovery key takes no keyId");
       }
-      if (attemptTimeout != null && attemptTimeout.compareTo(deadline) > 0) {
-        throw new IllegalStateException("attemptTimeout must not exceed the deadline");
-      }
-      Duration attempt = attemptTimeout != null ? attemptTimeout
-          : DEFAULT_ATTEMPT_TIMEOUT.compareTo(deadline) < 0 ? DEFAULT_ATTEMPT_TIMEOUT : deadline;
+      settings.checkTimeouts();
       KmsArn arn = KmsArn.parse(keyId);
       if (keyId != null && keyId.startsWith("arn:") && arn == null) {
         throw new IllegalStateException("keyId is not a KMS key or alias ARN");
       }
+      @Nullable String asyncRegion = asyncClient == null ? null
+          : regionOf(asyncClient.serviceClientConfiguration().region(), "async KMS client");
       if (client != null) {
-        if (endpoint != null || region != null || credentials != null || maxAttempts != null) {
+        if (settings.configuresClient()) {
           throw new IllegalStateException("endpoint, region, credentialsProvider and maxAttempts configure the "
               + "client this key builds; set them on the KmsClient passed to client() instead");
         }
-        String clientRegion = clientRegion(client);
+        String clientRegion = regionOf(client.serviceClientConfiguration().region(), "KMS client");
         checkRegion(arn, clientRegion, "the client's region");
-        return new AwsKmsMasterKey(this, client, false, clientRegion, attempt);
+        checkAsyncRegion(asyncRegion, clientRegion);
+        return new AwsKmsMasterKey(this, client, false, clientRegion, null);
       }
-      String r = region != null ? region : arn != null ? arn.region() : null;
+      String r = settings.region() != null ? settings.region() : arn != null ? arn.region() : asyncRegion;
       checkRegion(arn, r, "region(...)");
-      KmsClient own = createClient(r, attempt);
+      KmsClient own = settings.kmsClient(r);
       try {
-        return new AwsKmsMasterKey(this, own, true, clientRegion(own), attempt);
+        String clientRegion = regionOf(own.serviceClientConfiguration().region(), "KMS client");
+        checkAsyncRegion(asyncRegion, clientRegion);
+        return new AwsKmsMasterKey(this, own, true, clientRegion, settings.copy());
       } catch (RuntimeException e) {
         own.close();
         throw e;
@@ -538,40 +815,18 @@ public final class AwsKmsMasterKey implements MasterKey, AutoCloseable {
       }
     }
 
-    private static String clientRegion(KmsClient client) {
-      Region r = client.serviceClientConfiguration().region();
-      if (r == null) {
-        throw new IllegalStateException("the KMS client has no region");
-      }
-      return r.id();
-    }
-
-    private KmsClient createClient(@Nullable String r, Duration attempt) {
-      KmsClientBuilder b = KmsClient.builder()
-          .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(min(Duration.ofSeconds(2), attempt)))
-          .overrideConfiguration(ClientOverrideConfiguration.builder()
-              .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                  .maxAttempts(maxAttempts == null ? DEFAULT_MAX_ATTEMPTS : maxAttempts).build())
-              .apiCallTimeout(deadline).apiCallAttemptTimeout(attempt).build());
-      if (r != null) {
-        b.region(Region.of(r));
-      }
-      if (endpoint != null) {
-        b.endpointOverride(endpoint);
-      }
-      if (credentials != null) {
-        b.credentialsProvider(credentials);
-      }
-      try {
-        return b.build();
-      } catch (SdkException e) {
-        throw new IllegalStateException("cannot build an AWS KMS client (no region? set region(...) or AWS_REGION): "
-            + e.getMessage(), e);
+    private static void checkAsyncRegion(@Nullable String asyncRegion, String clientRegion) {
+      if (asyncRegion != null && !asyncRegion.equals(clientRegion)) {
+        throw new IllegalStateException("the async KMS client is in region " + asyncRegion + " but the KMS client is in "
+            + clientRegion);
       }
     }
 
-    private static Duration min(Duration a, Duration b) {
-      return a.compareTo(b) <= 0 ? a : b;
+    private static String regionOf(@Nullable Region region, String what) {
+      if (region == null) {
+        throw new IllegalStateException("the " + what + " has no region");
+      }
+      return region.id();
     }
   }
 }

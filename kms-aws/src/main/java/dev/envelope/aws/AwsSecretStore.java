@@ -1,5 +1,6 @@
 package dev.envelope.aws;
 
+import dev.envelope.aws.internal.AwsClientSettings;
 import dev.envelope.aws.internal.SecretsManagerErrors;
 import dev.envelope.core.KmsException;
 import dev.envelope.core.SecretNotFoundException;
@@ -18,17 +19,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
-import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
-import software.amazon.awssdk.services.secretsmanager.SecretsManagerClientBuilder;
 import software.amazon.awssdk.services.secretsmanager.model.GetSecretValueRequest;
 import software.amazon.awssdk.services.secretsmanager.model.GetSecretValueResponse;
 import software.amazon.awssdk.services.secretsmanager.model.ListSecretVersionIdsResponse;
@@ -65,13 +59,12 @@ public final class AwsSecretStore implements SecretStore, AutoCloseable {
   public static final String PENDING = "AWSPENDING";
   public static final String PREVIOUS = "AWSPREVIOUS";
   /** Time allowed for one operation, retries included, unless the builder sets another. */
-  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_DEADLINE = AwsClientSettings.DEFAULT_DEADLINE;
   /** Attempts per operation (first try included) of the SDK standard retry strategy. */
-  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+  public static final int DEFAULT_MAX_ATTEMPTS = AwsClientSettings.DEFAULT_MAX_ATTEMPTS;
 
   private static final int MAX_NAME = 2048;
   private static final int MAX_LIST_PAGES = 100;
-  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
 
   private final SecretsManagerClient client;
   private final boolean ownsClient;
@@ -217,81 +210,42 @@ public final class AwsSecretStore implements SecretStore, AutoCloseable {
    * the standard retry strategy within a per-operation deadline.
    */
   public static final class Builder {
-    private @Nullable URI endpoint;
-    private @Nullable String region;
-    private @Nullable AwsCredentialsProvider credentials;
-    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
-    private Duration deadline = DEFAULT_DEADLINE;
+    private final AwsClientSettings settings = new AwsClientSettings();
 
     private Builder() {}
 
     /** Endpoint override, e.g. the testkit fake or a VPC endpoint. */
     public Builder endpoint(URI endpoint) {
-      if (endpoint == null || !endpoint.isAbsolute() || endpoint.getHost() == null
-          || !List.of("http", "https").contains(endpoint.getScheme())) {
-        throw new IllegalArgumentException("endpoint must be an absolute http or https URI");
-      }
-      this.endpoint = endpoint;
+      settings.endpoint(endpoint);
       return this;
     }
 
     /** The client's region; by default the SDK's region chain ({@code AWS_REGION}, profile, …). */
     public Builder region(String region) {
-      if (region == null || !REGION.matcher(region).matches()) {
-        throw new IllegalArgumentException("not an AWS region name: " + region);
-      }
-      this.region = region;
+      settings.region(region);
       return this;
     }
 
     public Builder credentialsProvider(AwsCredentialsProvider credentials) {
-      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      settings.credentialsProvider(credentials);
       return this;
     }
 
     /** Attempts per operation, first try included, of the SDK standard retry strategy (1..20). */
     public Builder maxAttempts(int maxAttempts) {
-      if (maxAttempts < 1 || maxAttempts > 20) {
-        throw new IllegalArgumentException("maxAttempts must be 1..20");
-      }
-      this.maxAttempts = maxAttempts;
+      settings.maxAttempts(maxAttempts);
       return this;
     }
 
     /** Time for one operation including retries and backoff; default 10 s, at most 10 min. */
     public Builder deadline(Duration deadline) {
-      if (deadline == null || deadline.isNegative() || deadline.isZero()
-          || deadline.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("deadline must be positive and at most 10 minutes");
-      }
-      this.deadline = deadline;
+      settings.deadline(deadline);
       return this;
     }
 
     /** @throws IllegalStateException if no region is set and the SDK finds none */
     public AwsSecretStore build() {
-      Duration attempt = deadline.compareTo(Duration.ofSeconds(3)) < 0 ? deadline : Duration.ofSeconds(3);
-      SecretsManagerClientBuilder b = SecretsManagerClient.builder()
-          .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(
-              attempt.compareTo(Duration.ofSeconds(2)) < 0 ? attempt : Duration.ofSeconds(2)))
-          .overrideConfiguration(ClientOverrideConfiguration.builder()
-              .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(maxAttempts).build())
-              .apiCallTimeout(deadline).apiCallAttemptTimeout(attempt).build());
-      if (region != null) {
-        b.region(Region.of(region));
-      }
-      if (endpoint != null) {
-        b.endpointOverride(endpoint);
-      }
-      if (credentials != null) {
-        b.credentialsProvider(credentials);
-      }
-      try {
-        return new AwsSecretStore(b.build(), true);
-      } catch (SdkException e) {
-        throw new IllegalStateException("cannot build an AWS Secrets Manager client (no region? set region(...) or "
-            + "AWS_REGION): " + e.getMessage(), e);
-      }
+      return new AwsSecretStore(settings.secretsManagerClient(), true);
     }
   }
 }
