@@ -17,6 +17,7 @@ import com.azure.security.keyvault.keys.models.KeyType;
 import com.azure.security.keyvault.keys.models.KeyVaultKey;
 import dev.envelope.azure.internal.BoundedRetryStrategy;
 import dev.envelope.azure.internal.EndpointRedirectPolicy;
+import dev.envelope.azure.internal.HttpLogging;
 import dev.envelope.azure.internal.KeyVaultErrors;
 import dev.envelope.azure.internal.KeyVaultKeyId;
 import dev.envelope.core.EncryptionContext;
@@ -139,7 +140,7 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
     boolean relaxChallenge = id.isLoopback();
 
     KeyClientBuilder kb = new KeyClientBuilder().vaultUrl(id.vaultUrl()).credential(credential).httpClient(http)
-        .retryPolicy(new RetryPolicy(retries));
+        .retryPolicy(new RetryPolicy(retries)).httpLogOptions(HttpLogging.withoutBodies());
     if (relaxChallenge) {
       kb.disableChallengeResourceVerification();
     }
@@ -149,7 +150,7 @@ public final class AzureKeyVaultMasterKey implements MasterKey {
     this.keyClient = kb.buildAsyncClient();
     this.clients = versionedId -> {
       CryptographyClientBuilder cb = new CryptographyClientBuilder().keyIdentifier(versionedId).credential(credential)
-          .httpClient(http).retryPolicy(new RetryPolicy(retries))
+          .httpClient(http).retryPolicy(new RetryPolicy(retries)).httpLogOptions(HttpLogging.withoutBodies())
           // Every operation goes to the vault: it enforces disabled versions and RBAC, and logs the use.
           .disableKeyCaching();
       if (relaxChallenge) {

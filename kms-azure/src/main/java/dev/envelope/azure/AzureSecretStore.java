@@ -12,6 +12,7 @@ import com.azure.security.keyvault.secrets.models.KeyVaultSecret;
 import com.azure.security.keyvault.secrets.models.SecretProperties;
 import dev.envelope.azure.internal.BoundedRetryStrategy;
 import dev.envelope.azure.internal.EndpointRedirectPolicy;
+import dev.envelope.azure.internal.HttpLogging;
 import dev.envelope.azure.internal.KeyVaultKeyId;
 import dev.envelope.azure.internal.SecretErrors;
 import dev.envelope.core.KmsException;
@@ -339,7 +340,8 @@ public final class AzureSecretStore implements SecretStore {
       }
       HttpClient http = new JdkHttpClientBuilder(jdk).build();
       SecretClientBuilder b = new SecretClientBuilder().vaultUrl(vaultUrl.toString()).credential(c).httpClient(http)
-          .retryPolicy(new RetryPolicy(new BoundedRetryStrategy(maxRetries, retryBaseDelay, retryMaxDelay, deadline)));
+          .retryPolicy(new RetryPolicy(new BoundedRetryStrategy(maxRetries, retryBaseDelay, retryMaxDelay, deadline)))
+          .httpLogOptions(HttpLogging.withoutBodies());
       if (loopbackVault) {
         b.disableChallengeResourceVerification();
       }
