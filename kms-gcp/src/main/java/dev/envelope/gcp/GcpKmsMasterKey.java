@@ -22,6 +22,7 @@ import dev.envelope.core.MasterKey;
 import dev.envelope.core.SecretBytes;
 import dev.envelope.core.WrappedKey;
 import dev.envelope.gcp.internal.Endpoint;
+import dev.envelope.gcp.internal.FrameLogging;
 import dev.envelope.gcp.internal.GoogleClients;
 import java.io.IOException;
 import java.time.Duration;
@@ -328,6 +329,7 @@ public final class GcpKmsMasterKey implements MasterKey, AutoCloseable {
      *     set, or if Application Default Credentials are not available
      */
     public GcpKmsMasterKey build() {
+      FrameLogging.silence();
       if (keyName == null) {
         throw new IllegalStateException("keyName is required");
       }

@@ -16,6 +16,7 @@ import dev.envelope.core.AccessDeniedException;
 import dev.envelope.core.KmsException;
 import dev.envelope.core.SecretNotFoundException;
 import dev.envelope.gcp.internal.Endpoint;
+import dev.envelope.gcp.internal.FrameLogging;
 import dev.envelope.gcp.internal.GoogleClients;
 import dev.envelope.secrets.SecretStore;
 import dev.envelope.secrets.SecretValue;
@@ -565,6 +566,7 @@ public final class GcpSecretStore implements SecretStore, AutoCloseable {
      *     set, or if no client was given and Application Default Credentials are not available
      */
     public GcpSecretStore build() {
+      FrameLogging.silence();
       if (project == null) {
         throw new IllegalStateException("project is required");
       }
