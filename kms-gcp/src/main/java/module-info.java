@@ -15,6 +15,7 @@ module dev.envelope.gcp {
   requires gax.grpc;
   requires com.google.api.apicommon;
   requires io.grpc;
+  requires io.grpc.netty.shaded;
   requires static org.jspecify;
 
   exports dev.envelope.gcp;

@@ -142,13 +142,14 @@ public final class KeyVaultClientSettings {
     }
 
     /**
-     * Sets credential, HTTP client, retry policy, challenge verification and endpoint redirect on
+     * Sets credential, HTTP client, HTTP logging (never bodies), retry policy, challenge verification and endpoint redirect on
      * an SDK client builder. The retry policy and challenge switch are not part of the SDK's
      * builder traits, so the caller names its builder's methods for them.
      */
     public <B extends HttpTrait<B> & TokenCredentialTrait<B>> B configure(B builder,
         BiFunction<B, RetryPolicy, B> retryPolicy, UnaryOperator<B> disableChallengeResourceVerification) {
-      builder.credential(credential).httpClient(http);
+      // Never bodies: wrapKey/unwrapKey bodies carry data keys, getSecret bodies secret values.
+      builder.credential(credential).httpClient(http).httpLogOptions(HttpLogging.withoutBodies());
       retryPolicy.apply(builder, new RetryPolicy(retries));
       if (relaxChallenge) {
         disableChallengeResourceVerification.apply(builder);

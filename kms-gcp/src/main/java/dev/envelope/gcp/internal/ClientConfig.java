@@ -54,7 +54,7 @@ public final class ClientConfig<C extends BackgroundResource> {
   }
 
   /**
-   * The caller's client, which stays theirs to close, or a new one from Application Default
+   * With gRPC's frame logging silenced ({@link FrameLogging}): the caller's client, which stays theirs to close, or a new one from Application Default
    * Credentials (and the endpoint override, if any), which the owner closes.
    *
    * @param newSettings makes a settings builder of the client's service (only called when a
@@ -65,6 +65,8 @@ public final class ClientConfig<C extends BackgroundResource> {
    */
   public <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> Held<C> resolve(
       Supplier<B> newSettings, Factory<S, C> factory, String service) {
+    // Passed-in clients too: they use the same process-wide gRPC transport and its frame logger.
+    FrameLogging.silence();
     if (client != null && endpoint != null) {
       throw new IllegalStateException("set either client or endpoint, not both: configure the client's endpoint instead");
     }
