@@ -17,11 +17,11 @@ import org.bouncycastle.crypto.params.KeyParameter;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Gcm} (the JDK provider, used by every message, field and key file) against an independent
- * implementation, BouncyCastle's lightweight AES-GCM and HKDF, on seeded random inputs. Plaintext
- * lengths run through 0..300, so every position relative to a 16-byte block boundary occurs many
- * times, with AAD lengths cycling through the block boundaries; inputs and outputs sit at random
- * offsets inside larger arrays, as they do in Envelope's message buffers.
+ * {@link Gcm} (the JDK provider, used for messages, local master-key wraps and key files) against
+ * an independent implementation, BouncyCastle's lightweight AES-GCM and HKDF, on seeded random
+ * inputs. Plaintext lengths run through 0..300, so every position relative to a 16-byte block
+ * boundary occurs many times, with AAD lengths cycling through the block boundaries; inputs and
+ * outputs sit at random offsets inside larger arrays, as they do in Envelope's message buffers.
  */
 class GcmBouncyCastleDifferentialTest {
   private static final int[] AAD_LENGTHS = {0, 1, 12, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100, 255, 256, 300};

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs Project Wycheproof's AES-GCM vectors through {@link Gcm}, the primitive every message,
- * field and key file goes through. The project may not commit data fetched from public
+ * Runs Project Wycheproof's AES-GCM vectors through {@link Gcm}, the primitive that messages,
+ * local master-key wraps and key files go through (field values call the same JDK provider from
+ * {@code FieldCipher}). The project may not commit data fetched from public
  * repositories, so the vectors are read from outside the repository: the first of
  *
  * <ol>
