@@ -52,7 +52,7 @@ class AdversarialMessageTest {
     return b;
   }
 
-  static final java.util.Set<Integer> STREAMED_SIZES = java.util.Set.of(0, 1, 15, 16, 17, 48, 63, 64, 65, 130);
+  static final java.util.Set<Integer> STREAMED_SIZES = java.util.Set.of(0, 1, 16, 63, 64, 65, 130);
 
   static IntStream sizes() {
     // 0..64 with a 64-byte segment: empty, short and exactly one full segment (then an empty final
@@ -64,7 +64,11 @@ class AdversarialMessageTest {
 
   @ParameterizedTest(name = "{0} bytes")
   @MethodSource("sizes")
-  void decrypt_everyBitFlipTruncationAndAppendedByte_isInvalidCiphertextOnly(int size) {
+  void decrypt_everyBitFlipTruncationAndAppendedByte_isInvalidCiphertextOnly(int size) throws Throwable {
+    ShallowStack.run(() -> tamperEveryWay(size));
+  }
+
+  private void tamperEveryWay(int size) {
     byte[] pt = random(size);
     byte[] ct = uncached.encrypt(pt, CTX);
     assertThat(uncached.decrypt(ct, CTX)).isEqualTo(pt);
