@@ -5,11 +5,11 @@ package dev.envelope.core;
  * exceptions, whose stack traces the JVM fills in frame by frame: JUnit's stack is about 70 frames
  * deep, a new thread's a handful, which makes the exhaustive tampering tests about a third faster.
  */
-final class ShallowStack {
+public final class ShallowStack {
   private ShallowStack() {}
 
   /** Runs {@code body} on a new thread and rethrows whatever it threw (an AssertionError, usually). */
-  static void run(Runnable body) throws Throwable {
+  public static void run(Runnable body) throws Throwable {
     Throwable[] thrown = new Throwable[1];
     Thread t = new Thread(() -> {
       try {
