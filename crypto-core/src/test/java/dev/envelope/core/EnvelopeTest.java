@@ -213,8 +213,8 @@ class EnvelopeTest {
     // An attacker with key B re-keys a victim's message: B's entry wraps the attacker's data key,
     // with a commitment and header tag made for that data key, over the victim's body. Neither
     // holder may get a plaintext. (This does not isolate the commitment check: the GCM
-    // multi-key-collision body that would need it is not constructed here; see
-    // decrypt_commitmentAlone_isChecked for the commitment itself.)
+    // multi-key collision that needs it is KeyCommitmentCollisionTest; see also
+    // decrypt_commitmentAlone_isChecked.)
     CountingMasterKey b = new CountingMasterKey("b");
     byte[] ct;
     try (Envelope env = Envelope.builder().masterKeys(key, b).build()) {
