@@ -31,7 +31,8 @@ final class KeyOptions {
     Map<String, String> endpoints = new HashMap<>();
 
     @Option(names = "--key-option", paramLabel = "SCHEME.NAME=VALUE",
-        description = "Any other provider option, e.g. aws-kms.region=eu-west-1.")
+        description = "Any other provider option, e.g. aws-kms.region=eu-west-1, or SCHEME.deadline=3s (time for "
+            + "one KMS call including retries; default 10s) for aws-kms, gcp-kms and azure-kv.")
     Map<String, String> keyOptions = new HashMap<>();
 
     /** Resolves each {@code SCHEME:SPEC} with the options given for its scheme. */

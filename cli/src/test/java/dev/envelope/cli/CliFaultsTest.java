@@ -106,6 +106,26 @@ class CliFaultsTest {
   }
 
   @Test
+  void encrypt_kmsNeverAnswers_deadlineOption_exit4WithinIt_nothingWritten() throws Exception {
+    Path in = plaintextFile();
+    Path out = dir.resolve("report.env");
+    aws.faults().timeout("GenerateDataKey", FaultInjector.ALWAYS);
+    String[] args = CliCloudTest.concat(withAws(aws, "encrypt", "--key", "aws-kms:" + arn, "--context", "dept=finance",
+        "--in", in.toString(), "--out", out.toString()), new String[] {"--key-option", "aws-kms.deadline=1500ms"});
+
+    long start = System.nanoTime();
+    CliTest.Result r = CliTest.run(args);
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+    assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_FAILURE);
+    assertThat(millis).as("the 10 s default deadline would take longer").isLessThan(6_000);
+    assertThat(out).doesNotExist();
+    CliTest.Result bad = CliTest.run(CliCloudTest.concat(args, new String[] {"--key-option", "aws-kms.deadline=soon"}));
+    assertThat(bad.code()).isEqualTo(Main.EXIT_USAGE);
+    assertThat(bad.err()).contains("aws-kms.deadline");
+  }
+
+  @Test
   void encrypt_secondKeysWrapFailsAfterFirstKeyGaveTheDataKey_exit4_nothingWritten() throws Exception {
     Path kf = dir.resolve("app.keys");
     assertThat(CliTest.run("keys", "create", "--keyfile", kf.toString(), "--name", "orders").code()).isZero();

@@ -1,5 +1,8 @@
 package dev.envelope.core;
 
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
 
@@ -17,6 +20,37 @@ public interface MasterKeyResolver {
    * @param options provider options such as {@code endpoint}; unknown options are an error
    */
   MasterKey resolve(String spec, Map<String, String> options);
+
+  /**
+   * Parses a positive duration option, for resolvers' {@code deadline}: {@code 500ms}, {@code 3s},
+   * {@code 2m}, or ISO-8601 such as {@code PT1.5S}.
+   *
+   * @throws IllegalArgumentException naming {@code name} if {@code value} is not such a duration
+   */
+  static Duration durationOption(String name, String value) {
+    String v = value.strip().toLowerCase(Locale.ROOT);
+    Duration d;
+    try {
+      if (v.startsWith("pt")) {
+        d = Duration.parse(v);
+      } else if (v.endsWith("ms")) {
+        d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+      } else if (v.endsWith("s")) {
+        d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else if (v.endsWith("m")) {
+        d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else {
+        d = null;
+      }
+    } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
+      d = null;
+    }
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("option " + name + " must be a positive duration such as 500ms, 3s, 2m "
+          + "or PT1.5S, not '" + value + "'");
+    }
+    return d;
+  }
 
   /** Resolves {@code scheme:spec} with the first registered resolver for that scheme. */
   static MasterKey resolveSpec(String keySpec, Map<String, String> options) {

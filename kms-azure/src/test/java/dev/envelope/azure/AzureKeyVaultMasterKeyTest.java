@@ -366,6 +366,24 @@ class AzureKeyVaultMasterKeyTest {
   }
 
   @Test
+  void resolver_deadlineOption_endsSlowCallAtIt(@TempDir Path dir) {
+    Path pem = fake.writeCertificatePem(dir.resolve("vault.pem"));
+    MasterKey key = MasterKeyResolver.resolveSpec("azure-kv:" + fake.keyId("orders"),
+        Map.of("trust", pem.toString(), "deadline", "PT0.5S"));
+    WrappedKey w = orders.generateDataKey(CTX).wrapped();
+    fake.faults().latency(AzureFaults.UNWRAP_KEY, Duration.ofSeconds(3));
+
+    long start = System.nanoTime();
+    KmsException e = catchThrowableOfType(KmsException.class, () -> key.unwrap(w, CTX));
+
+    assertThat(e.isRetryable()).isTrue();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2500));
+    assertThatThrownBy(() -> MasterKeyResolver.resolveSpec("azure-kv:" + fake.keyId("orders"),
+        Map.of("trust", pem.toString(), "deadline", "-1s")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("azure-kv.deadline");
+  }
+
+  @Test
   void toString_namesKeyOnly() {
     assertThat(orders.toString()).isEqualTo("AzureKeyVaultMasterKey[azure-kv:" + fake.keyId("orders") + "]");
   }

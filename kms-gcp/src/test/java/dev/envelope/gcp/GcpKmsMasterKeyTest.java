@@ -341,6 +341,26 @@ class GcpKmsMasterKeyTest {
   }
 
   @Test
+  void resolver_deadlineOption_endsSlowCallAtIt() {
+    fakes.faults().latency("Encrypt", Duration.ofMillis(1500));
+    MasterKey quick = MasterKeyResolver.resolveSpec("gcp-kms:" + KEY,
+        Map.of("endpoint", fakes.endpoint(), "deadline", "500ms"));
+    try {
+      long start = System.nanoTime();
+
+      assertThatThrownBy(() -> quick.wrap(SecretBytes.copyOf(new byte[32]), CONTEXT))
+          .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.isRetryable()).isTrue());
+
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1400));
+    } finally {
+      ((GcpKmsMasterKey) quick).close();
+    }
+    assertThatThrownBy(() -> MasterKeyResolver.resolveSpec("gcp-kms:" + KEY,
+        Map.of("endpoint", fakes.endpoint(), "deadline", "0s")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gcp-kms.deadline");
+  }
+
+  @Test
   void resolver_unknownOptionOrBadName_isRejected() {
     assertThatThrownBy(() -> MasterKeyResolver.resolveSpec("gcp-kms:" + KEY, Map.of("region", "x")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("region");

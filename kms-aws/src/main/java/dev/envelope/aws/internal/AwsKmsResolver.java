@@ -12,7 +12,7 @@ import java.util.Set;
  * with the options {@code endpoint} (URI) and {@code region}.
  */
 public final class AwsKmsResolver implements MasterKeyResolver {
-  private static final Set<String> OPTIONS = Set.of("endpoint", "region");
+  private static final Set<String> OPTIONS = Set.of("endpoint", "region", "deadline");
   private static final String DISCOVERY = "discovery:";
 
   @Override
@@ -24,7 +24,7 @@ public final class AwsKmsResolver implements MasterKeyResolver {
   public MasterKey resolve(String spec, Map<String, String> options) {
     for (String option : options.keySet()) {
       if (!OPTIONS.contains(option)) {
-        throw new IllegalArgumentException("unknown option for aws-kms: " + option + " (known: endpoint, region)");
+        throw new IllegalArgumentException("unknown option for aws-kms: " + option + " (known: endpoint, region, deadline)");
       }
     }
     AwsKmsMasterKey.Builder b;
@@ -50,6 +50,10 @@ public final class AwsKmsResolver implements MasterKeyResolver {
     String region = options.get("region");
     if (region != null) {
       b.region(region);
+    }
+    String deadline = options.get("deadline");
+    if (deadline != null) {
+      b.deadline(MasterKeyResolver.durationOption("aws-kms.deadline", deadline));
     }
     try {
       return b.build();

@@ -21,10 +21,11 @@ import javax.net.ssl.TrustManagerFactory;
  * Resolves {@code azure-kv:https://VAULT/keys/NAME[/VERSION]} with the optional options
  * {@code endpoint} (a loopback https URL to send the requests to, see
  * {@link AzureKeyVaultMasterKey.Builder#endpoint}) and {@code trust} (a PEM file of certificates
- * to trust instead of the JDK's, e.g. the testkit fake's). Credentials are the builder's default.
+ * to trust instead of the JDK's, e.g. the testkit fake's) and {@code deadline} (see
+ * {@link MasterKeyResolver#durationOption}). Credentials are the builder's default.
  */
 public final class AzureKeyVaultResolver implements MasterKeyResolver {
-  private static final Set<String> OPTIONS = Set.of("endpoint", "trust");
+  private static final Set<String> OPTIONS = Set.of("endpoint", "trust", "deadline");
   /** A trust file larger than this is not a few PEM certificates. */
   private static final long MAX_TRUST_FILE_BYTES = 1 << 20;
 
@@ -37,13 +38,17 @@ public final class AzureKeyVaultResolver implements MasterKeyResolver {
   public MasterKey resolve(String spec, Map<String, String> options) {
     for (String option : options.keySet()) {
       if (!OPTIONS.contains(option)) {
-        throw new IllegalArgumentException("unknown option '" + option + "' for azure-kv keys (supported: endpoint, trust)");
+        throw new IllegalArgumentException("unknown option '" + option + "' for azure-kv keys (supported: endpoint, trust, deadline)");
       }
     }
     AzureKeyVaultMasterKey.Builder b = AzureKeyVaultMasterKey.builder().keyId(spec);
     String endpoint = options.get("endpoint");
     if (endpoint != null) {
       b.endpoint(endpoint);
+    }
+    String deadline = options.get("deadline");
+    if (deadline != null) {
+      b.deadline(MasterKeyResolver.durationOption("azure-kv.deadline", deadline));
     }
     String trust = options.get("trust");
     if (trust != null) {

@@ -19,14 +19,18 @@ public final class GcpKmsResolver implements MasterKeyResolver {
   @Override
   public MasterKey resolve(String spec, Map<String, String> options) {
     for (String option : options.keySet()) {
-      if (!option.equals("endpoint")) {
-        throw new IllegalArgumentException("unknown option '" + option + "' for gcp-kms keys (supported: endpoint)");
+      if (!option.equals("endpoint") && !option.equals("deadline")) {
+        throw new IllegalArgumentException("unknown option '" + option + "' for gcp-kms keys (supported: endpoint, deadline)");
       }
     }
     GcpKmsMasterKey.Builder b = GcpKmsMasterKey.builder().keyName(spec);
     String endpoint = options.get("endpoint");
     if (endpoint != null) {
       b.endpoint(endpoint);
+    }
+    String deadline = options.get("deadline");
+    if (deadline != null) {
+      b.deadline(MasterKeyResolver.durationOption("gcp-kms.deadline", deadline));
     }
     return b.build();
   }
