@@ -1,5 +1,6 @@
 package dev.envelope.testkit.internal;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadFactory;
@@ -8,7 +9,7 @@ import java.util.function.IntConsumer;
 
 /**
  * What the AWS, Google Cloud and Azure fakes and their launchers do alike: the loopback port
- * setting, the launchers' {@code port} option, and the server's daemon threads. Not exported:
+ * setting, the launchers' {@code port} option, the server's daemon threads and injected latency. Not exported:
  * the fakes' public builders and launchers keep their own API and messages.
  */
 public final class FakeSupport {
@@ -58,4 +59,15 @@ public final class FakeSupport {
     });
   }
 
+  /** Holds the calling (handler) thread for {@code delay}, the fakes' injected latency; an interrupt ends it early. */
+  public static void pause(Duration delay) {
+    if (delay.isZero()) {
+      return;
+    }
+    try {
+      Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }
