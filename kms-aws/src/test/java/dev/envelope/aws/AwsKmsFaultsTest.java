@@ -1,14 +1,16 @@
 package dev.envelope.aws;
 
+import static dev.envelope.core.testing.KmsOutageScenarios.CTX;
+import static dev.envelope.core.testing.KmsOutageScenarios.assertRetryableWithin;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.envelope.core.DataKeyCache;
-import dev.envelope.core.EncryptionContext;
 import dev.envelope.core.Envelope;
 import dev.envelope.core.KmsException;
 import dev.envelope.core.SecretBytes;
 import dev.envelope.core.WrappedKey;
+import dev.envelope.core.testing.KmsOutageScenarios;
+import dev.envelope.core.testing.KmsOutageScenarios.Vanish;
 import dev.envelope.testkit.FaultInjector;
 import dev.envelope.testkit.aws.AwsFake;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,13 +42,8 @@ class AwsKmsFaultsTest {
   private static final String REGION = "us-east-1";
   private static final StaticCredentialsProvider CREDENTIALS =
       StaticCredentialsProvider.create(AwsBasicCredentials.create(AwsFake.ACCESS_KEY_ID, AwsFake.SECRET_ACCESS_KEY));
-  /** A context value that cannot occur in an endpoint, key id or error code, so the message check means something. */
-  private static final EncryptionContext CTX = EncryptionContext.of("customer", "zebra-quartz");
   private static final byte[] PLAINTEXT = "a record".getBytes(StandardCharsets.UTF_8);
   private static final Duration DEADLINE = Duration.ofSeconds(1);
-  /** Scheduling on a busy 2-core machine; a hang would overshoot by far more. */
-  private static final Duration SLACK = Duration.ofSeconds(1);
-  private static final int CACHE_MESSAGES = 10;
 
   /**
    * The first call in a JVM loads and initialises the AWS SDK, which can take more than a second
@@ -93,16 +89,6 @@ class AwsKmsFaultsTest {
     long start = System.nanoTime();
     r.run();
     return Duration.ofNanos(System.nanoTime() - start);
-  }
-
-  /** Asserts a retryable KmsException that arrived within {@code deadline} plus slack. */
-  private static void assertRetryableWithin(Duration deadline, ThrowingCallable call) {
-    long start = System.nanoTime();
-    assertThatThrownBy(call).isInstanceOfSatisfying(KmsException.class, e -> {
-      assertThat(e.isRetryable()).as("retryable").isTrue();
-      assertThat(e.getMessage()).doesNotContain("zebra", "quartz");
-    });
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(deadline.plus(SLACK));
   }
 
   @Test
@@ -155,16 +141,7 @@ class AwsKmsFaultsTest {
     }
   }
 
-  /** How the service disappears. */
-  enum Vanish {
-    /** The HTTP server stops: connections are refused. */
-    SERVER_STOPPED,
-    /** Every call fails with a 5xx. */
-    EVERY_CALL_FAILS,
-    /** Every call is held without an answer. */
-    EVERY_CALL_HANGS
-  }
-
+  /** SERVER_STOPPED: the HTTP server stops. EVERY_CALL_FAILS: a 5xx. EVERY_CALL_HANGS: held without an answer. */
   private void vanish(Vanish how) {
     switch (how) {
       case SERVER_STOPPED -> {
@@ -179,35 +156,10 @@ class AwsKmsFaultsTest {
   @ParameterizedTest
   @EnumSource(Vanish.class)
   void kmsVanishesMidRun_warmCacheServesUntilItsLimit_thenTypedFailures(Vanish how) {
-    AwsKmsMasterKey key = quickKey();
-    DataKeyCache cache = DataKeyCache.builder().maxMessagesPerKey(CACHE_MESSAGES).build();
-    try (Envelope env = Envelope.builder().masterKeys(key).dataKeyCache(cache).build();
-        Envelope uncached = Envelope.builder().masterKeys(key).build()) {
-      List<byte[]> sent = new ArrayList<>();
-      sent.add(env.encrypt(PLAINTEXT, CTX));                 // message 1 of the cached data key
-      assertThat(env.decrypt(sent.get(0), CTX)).isEqualTo(PLAINTEXT); // warms the decrypt side
-      byte[] neverCached = uncached.encrypt(PLAINTEXT, CTX); // its own data key, unwrapped by nobody yet
-      long callsBefore = fake.calls().total();
-
-      vanish(how);
-      for (int i = 2; i <= CACHE_MESSAGES; i++) {
-        sent.add(env.encrypt(PLAINTEXT, CTX));               // messages 2..10: the cache alone
-        for (byte[] ct : sent) {
-          assertThat(env.decrypt(ct, CTX)).isEqualTo(PLAINTEXT);
-        }
-      }
-      if (how != Vanish.SERVER_STOPPED) {
-        assertThat(fake.calls().total()).as("no KMS call while the cache served").isEqualTo(callsBefore);
-      }
-
-      // Message 11 needs a new data key: exactly here the outage shows, typed and within the deadline.
-      assertRetryableWithin(DEADLINE, () -> env.encrypt(PLAINTEXT, CTX));
-      assertRetryableWithin(DEADLINE, () -> env.decrypt(neverCached, CTX));
-      assertRetryableWithin(DEADLINE, () -> env.encrypt(PLAINTEXT, CTX));
-      for (byte[] ct : sent) {
-        assertThat(env.decrypt(ct, CTX)).as("cached data key still decrypts").isEqualTo(PLAINTEXT);
-      }
-      assertThat(sent).hasSize(CACHE_MESSAGES);
+    try {
+      // A stopped fake's count says nothing about calls the cache saved.
+      KmsOutageScenarios.vanishesMidRun_warmCacheServesUntilItsLimit_thenTypedFailures(quickKey(), () -> vanish(how),
+          how == Vanish.SERVER_STOPPED ? null : fake.calls()::total, DEADLINE);
     } finally {
       fake.faults().clear();
     }

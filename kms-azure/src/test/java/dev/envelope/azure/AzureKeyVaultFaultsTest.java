@@ -1,21 +1,18 @@
 package dev.envelope.azure;
 
+import static dev.envelope.core.testing.KmsOutageScenarios.CTX;
+import static dev.envelope.core.testing.KmsOutageScenarios.assertRetryableWithin;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.envelope.core.DataKeyCache;
-import dev.envelope.core.EncryptionContext;
-import dev.envelope.core.Envelope;
 import dev.envelope.core.KmsException;
 import dev.envelope.core.WrappedKey;
+import dev.envelope.core.testing.KmsOutageScenarios;
+import dev.envelope.core.testing.KmsOutageScenarios.Vanish;
 import dev.envelope.testkit.azure.AzureFaults;
 import dev.envelope.testkit.azure.AzureKeyVaultFake;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,13 +31,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AzureKeyVaultFaultsTest {
-  /** A context value that cannot occur in an endpoint, key id or error code, so the message check means something. */
-  private static final EncryptionContext CTX = EncryptionContext.of("customer", "zebra-quartz");
-  private static final byte[] PLAINTEXT = "a record".getBytes(StandardCharsets.UTF_8);
   private static final Duration DEADLINE = Duration.ofSeconds(1);
-  /** Scheduling on a busy 2-core machine; a hang would overshoot by far more. */
-  private static final Duration SLACK = Duration.ofSeconds(1);
-  private static final int CACHE_MESSAGES = 10;
 
   private AzureKeyVaultFake fake;
 
@@ -71,15 +62,6 @@ class AzureKeyVaultFaultsTest {
 
   private AzureKeyVaultMasterKey.Builder key() {
     return FakeVault.key(fake, fake.keyId("faults"));
-  }
-
-  private static void assertRetryableWithin(Duration deadline, ThrowingCallable call) {
-    long start = System.nanoTime();
-    assertThatThrownBy(call).isInstanceOfSatisfying(KmsException.class, e -> {
-      assertThat(e.isRetryable()).as("retryable").isTrue();
-      assertThat(e.getMessage()).doesNotContain("zebra", "quartz");
-    });
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(deadline.plus(SLACK));
   }
 
   @Test
@@ -120,16 +102,7 @@ class AzureKeyVaultFaultsTest {
     assertThat(fake.faults().calls(AzureFaults.UNWRAP_KEY)).isBetween(2L, 3L);
   }
 
-  /** How the vault disappears. */
-  enum Vanish {
-    /** The HTTPS server stops: connections are refused. */
-    SERVER_STOPPED,
-    /** Every request fails with 503. */
-    EVERY_CALL_FAILS,
-    /** Every request is answered long after the deadline. */
-    EVERY_CALL_HANGS
-  }
-
+  /** SERVER_STOPPED: the HTTPS server stops. EVERY_CALL_FAILS: 503. EVERY_CALL_HANGS: answered long after the deadline. */
   private void vanish(Vanish how) {
     switch (how) {
       case SERVER_STOPPED -> fake.close();
@@ -141,31 +114,7 @@ class AzureKeyVaultFaultsTest {
   @ParameterizedTest
   @EnumSource(Vanish.class)
   void vaultVanishesMidRun_warmCacheServesUntilItsLimit_thenTypedFailures(Vanish how) {
-    AzureKeyVaultMasterKey key = key().deadline(DEADLINE).build();
-    DataKeyCache cache = DataKeyCache.builder().maxMessagesPerKey(CACHE_MESSAGES).build();
-    try (Envelope env = Envelope.builder().masterKeys(key).dataKeyCache(cache).build();
-        Envelope uncached = Envelope.builder().masterKeys(key).build()) {
-      List<byte[]> sent = new ArrayList<>();
-      sent.add(env.encrypt(PLAINTEXT, CTX));
-      assertThat(env.decrypt(sent.get(0), CTX)).isEqualTo(PLAINTEXT);
-      byte[] neverCached = uncached.encrypt(PLAINTEXT, CTX);
-      long callsBefore = fake.faults().calls(AzureFaults.ANY);
-
-      vanish(how);
-      for (int i = 2; i <= CACHE_MESSAGES; i++) {
-        sent.add(env.encrypt(PLAINTEXT, CTX));
-        for (byte[] ct : sent) {
-          assertThat(env.decrypt(ct, CTX)).isEqualTo(PLAINTEXT);
-        }
-      }
-      assertThat(fake.faults().calls(AzureFaults.ANY)).as("no vault call while the cache served").isEqualTo(callsBefore);
-
-      // Message 11 needs a new data key: exactly here the outage shows.
-      assertRetryableWithin(DEADLINE, () -> env.encrypt(PLAINTEXT, CTX));
-      assertRetryableWithin(DEADLINE, () -> env.decrypt(neverCached, CTX));
-      for (byte[] ct : sent) {
-        assertThat(env.decrypt(ct, CTX)).as("cached data key still decrypts").isEqualTo(PLAINTEXT);
-      }
-    }
+    KmsOutageScenarios.vanishesMidRun_warmCacheServesUntilItsLimit_thenTypedFailures(key().deadline(DEADLINE).build(),
+        () -> vanish(how), () -> fake.faults().calls(AzureFaults.ANY), DEADLINE);
   }
 }

@@ -1,23 +1,23 @@
 package dev.envelope.gcp;
 
+import static dev.envelope.core.testing.KmsOutageScenarios.CTX;
+import static dev.envelope.core.testing.KmsOutageScenarios.assertRetryableWithin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.envelope.core.DataKeyCache;
-import dev.envelope.core.EncryptionContext;
-import dev.envelope.core.Envelope;
 import dev.envelope.core.KmsException;
 import dev.envelope.core.SecretBytes;
 import dev.envelope.core.WrappedKey;
+import dev.envelope.core.testing.KmsOutageScenarios;
+import dev.envelope.core.testing.KmsOutageScenarios.Vanish;
 import dev.envelope.testkit.gcp.GcpFakes;
 import dev.envelope.testkit.gcp.GcpFaults;
 import io.grpc.Status;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,13 +36,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GcpKmsFaultsTest {
   private static final String KEY = "projects/envelope-test/locations/europe-west1/keyRings/app/cryptoKeys/faults";
-  /** A context value that cannot occur in an endpoint, key id or error code, so the message check means something. */
-  private static final EncryptionContext CTX = EncryptionContext.of("customer", "zebra-quartz");
-  private static final byte[] PLAINTEXT = "a record".getBytes(StandardCharsets.UTF_8);
   private static final Duration DEADLINE = Duration.ofSeconds(1);
-  /** Scheduling on a busy 2-core machine; a hang would overshoot by far more. */
-  private static final Duration SLACK = Duration.ofSeconds(1);
-  private static final int CACHE_MESSAGES = 10;
 
   private GcpFakes fakes;
 
@@ -80,15 +74,6 @@ class GcpKmsFaultsTest {
     GcpKmsMasterKey key = GcpKmsMasterKey.builder().keyName(KEY).endpoint(fakes.endpoint()).deadline(deadline).build();
     keys.add(key);
     return key;
-  }
-
-  private static void assertRetryableWithin(Duration deadline, ThrowingCallable call) {
-    long start = System.nanoTime();
-    assertThatThrownBy(call).isInstanceOfSatisfying(KmsException.class, e -> {
-      assertThat(e.isRetryable()).as("retryable").isTrue();
-      assertThat(e.getMessage()).doesNotContain("zebra", "quartz");
-    });
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(deadline.plus(SLACK));
   }
 
   @Test
@@ -130,16 +115,7 @@ class GcpKmsFaultsTest {
     assertThat(fakes.faults().calls("Encrypt")).isEqualTo(1);
   }
 
-  /** How the service disappears. */
-  enum Vanish {
-    /** The gRPC server shuts down: connections are refused. */
-    SERVER_STOPPED,
-    /** Every call fails with UNAVAILABLE. */
-    EVERY_CALL_FAILS,
-    /** Every call is answered long after the deadline. */
-    EVERY_CALL_HANGS
-  }
-
+  /** SERVER_STOPPED: the gRPC server shuts down. EVERY_CALL_FAILS: UNAVAILABLE. EVERY_CALL_HANGS: answered long after the deadline. */
   private void vanish(Vanish how) {
     switch (how) {
       case SERVER_STOPPED -> fakes.close();
@@ -151,31 +127,7 @@ class GcpKmsFaultsTest {
   @ParameterizedTest
   @EnumSource(Vanish.class)
   void kmsVanishesMidRun_warmCacheServesUntilItsLimit_thenTypedFailures(Vanish how) {
-    GcpKmsMasterKey key = key(DEADLINE);
-    DataKeyCache cache = DataKeyCache.builder().maxMessagesPerKey(CACHE_MESSAGES).build();
-    try (Envelope env = Envelope.builder().masterKeys(key).dataKeyCache(cache).build();
-        Envelope uncached = Envelope.builder().masterKeys(key).build()) {
-      List<byte[]> sent = new ArrayList<>();
-      sent.add(env.encrypt(PLAINTEXT, CTX));
-      assertThat(env.decrypt(sent.get(0), CTX)).isEqualTo(PLAINTEXT);
-      byte[] neverCached = uncached.encrypt(PLAINTEXT, CTX);
-      long callsBefore = fakes.faults().calls(GcpFaults.ANY);
-
-      vanish(how);
-      for (int i = 2; i <= CACHE_MESSAGES; i++) {
-        sent.add(env.encrypt(PLAINTEXT, CTX));
-        for (byte[] ct : sent) {
-          assertThat(env.decrypt(ct, CTX)).isEqualTo(PLAINTEXT);
-        }
-      }
-      assertThat(fakes.faults().calls(GcpFaults.ANY)).as("no KMS call while the cache served").isEqualTo(callsBefore);
-
-      // Message 11 needs a new data key: exactly here the outage shows.
-      assertRetryableWithin(DEADLINE, () -> env.encrypt(PLAINTEXT, CTX));
-      assertRetryableWithin(DEADLINE, () -> env.decrypt(neverCached, CTX));
-      for (byte[] ct : sent) {
-        assertThat(env.decrypt(ct, CTX)).as("cached data key still decrypts").isEqualTo(PLAINTEXT);
-      }
-    }
+    KmsOutageScenarios.vanishesMidRun_warmCacheServesUntilItsLimit_thenTypedFailures(key(DEADLINE), () -> vanish(how),
+        () -> fakes.faults().calls(GcpFaults.ANY), DEADLINE);
   }
 }

@@ -10,6 +10,7 @@ import dev.envelope.testkit.aws.internal.AwsError;
 import dev.envelope.testkit.aws.internal.AwsHttpHandler;
 import dev.envelope.testkit.aws.internal.KmsService;
 import dev.envelope.testkit.aws.internal.SecretsManagerService;
+import dev.envelope.testkit.internal.FakeSupport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -23,7 +24,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
@@ -107,12 +107,7 @@ public final class AwsFake implements AutoCloseable {
     this.kms = new KmsService(account, b.clock);
     this.secretsManager = new SecretsManagerService(account, b.clock);
     this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), b.port), 0);
-    AtomicInteger n = new AtomicInteger();
-    this.executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "aws-fake-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor = Executors.newCachedThreadPool(FakeSupport.daemonThreads("aws-fake-"));
     server.setExecutor(executor);
     server.createContext("/", new AwsHttpHandler(kms, secretsManager, faults, calls, region, this::log));
     server.start();
@@ -302,10 +297,7 @@ public final class AwsFake implements AutoCloseable {
 
     /** The port on 127.0.0.1; 0 (the default) picks a free one. */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535");
-      }
-      this.port = port;
+      this.port = FakeSupport.checkPort(port);
       return this;
     }
 

@@ -1,8 +1,8 @@
 package dev.envelope.testkit.aws;
 
 import dev.envelope.testkit.FakeLauncher;
+import dev.envelope.testkit.internal.FakeSupport;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,8 +26,7 @@ public final class AwsFakeLauncher implements FakeLauncher {
 
   @Override
   public Map<String, String> options() {
-    Map<String, String> o = new LinkedHashMap<>();
-    o.put("port", "port on 127.0.0.1 (default: a free port)");
+    Map<String, String> o = FakeSupport.portOption();
     o.put("region", "default region (default " + AwsFake.DEFAULT_REGION + ")");
     o.put("account", "12-digit account id in ARNs (default " + AwsFake.DEFAULT_ACCOUNT + ")");
     return o;
@@ -38,13 +37,7 @@ public final class AwsFakeLauncher implements FakeLauncher {
     AwsFake.Builder b = AwsFake.builder();
     options.forEach((k, v) -> {
       switch (k) {
-        case "port" -> {
-          try {
-            b.port(Integer.parseInt(v));
-          } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--aws-port must be a number");
-          }
-        }
+        case "port" -> b.port(FakeSupport.parsePort(name(), v));
         case "region" -> b.region(v);
         case "account" -> b.account(v);
         default -> throw new IllegalArgumentException("unknown option --aws-" + k);

@@ -1,11 +1,11 @@
 package dev.envelope.testkit.azure;
 
 import dev.envelope.testkit.FakeLauncher;
+import dev.envelope.testkit.internal.FakeSupport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,24 +30,13 @@ public final class AzureFakeLauncher implements FakeLauncher {
 
   @Override
   public Map<String, String> options() {
-    Map<String, String> o = new LinkedHashMap<>();
-    o.put("port", "port on 127.0.0.1 (default: a free port)");
-    return o;
+    return FakeSupport.portOption();
   }
 
   @Override
   public Running start(Map<String, String> options) throws IOException {
     AzureKeyVaultFake.Builder b = AzureKeyVaultFake.builder();
-    options.forEach((k, v) -> {
-      if (!k.equals("port")) {
-        throw new IllegalArgumentException("unknown option --azure-" + k);
-      }
-      try {
-        b.port(Integer.parseInt(v));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--azure-port must be a number");
-      }
-    });
+    FakeSupport.applyPortOnly(name(), options, b::port);
     AzureKeyVaultFake fake = b.start();
     Path pem = null;
     try {

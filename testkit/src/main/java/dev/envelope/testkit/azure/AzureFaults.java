@@ -1,13 +1,14 @@
 package dev.envelope.testkit.azure;
 
 import dev.envelope.testkit.CallCounter;
+import dev.envelope.testkit.internal.Countdown;
+import dev.envelope.testkit.internal.FakeSupport;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -54,7 +55,7 @@ public final class AzureFaults {
 
   AzureFaults() {}
 
-  private record Failure(VaultError error, AtomicInteger remaining) {}
+  private record Failure(VaultError error, Countdown remaining) {}
 
   /**
    * The next {@code times} requests of {@code operation} are answered {@code 429 Throttled} with
@@ -114,7 +115,7 @@ public final class AzureFaults {
     if (times < 0) {
       throw new IllegalArgumentException("times must be >= 0");
     }
-    failures.put(checkOperation(operation), new Failure(error, new AtomicInteger(times)));
+    failures.put(checkOperation(operation), new Failure(error, new Countdown(times)));
   }
 
   private static String checkOperation(String operation) {
@@ -159,34 +160,16 @@ public final class AzureFaults {
   /** Counts the request, applies latency, and returns the fault to answer with, if any. */
   VaultError arrive(String operation) {
     calls.record(operation);
-    Duration delay = latencies.getOrDefault(operation, latencies.getOrDefault(ANY, Duration.ZERO));
-    if (!delay.isZero()) {
-      try {
-        Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    FakeSupport.pause(latencies.getOrDefault(operation, latencies.getOrDefault(ANY, Duration.ZERO)));
     if (denied.contains(operation) || denied.contains(ANY)) {
       return VaultError.forbiddenByRbac(operation);
     }
     for (String key : new String[] {operation, ANY}) {
       Failure f = failures.get(key);
-      if (f != null && take(f.remaining())) {
+      if (f != null && f.remaining().take()) {
         return f.error();
       }
     }
     return null;
-  }
-
-  private static boolean take(AtomicInteger remaining) {
-    int n;
-    do {
-      n = remaining.get();
-      if (n <= 0) {
-        return false;
-      }
-    } while (!remaining.compareAndSet(n, n == Integer.MAX_VALUE ? n : n - 1));
-    return true;
   }
 }

@@ -2,6 +2,7 @@ package dev.envelope.testkit.azure;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.envelope.testkit.internal.FakeSupport;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -19,7 +20,6 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -88,12 +88,7 @@ public final class AzureKeyVaultFake implements AutoCloseable {
     this.server.setHttpsConfigurator(new HttpsConfigurator(tls.serverContext()));
     this.vaultUrl = "https://" + b.host + ":" + server.getAddress().getPort();
     this.server.createContext("/", new KeyVaultHandler(vault, faults, vaultUrl, b.challengeResource));
-    AtomicInteger n = new AtomicInteger();
-    this.executor = Executors.newFixedThreadPool(b.threads, r -> {
-      Thread t = new Thread(r, "azure-kv-fake-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor = Executors.newFixedThreadPool(b.threads, FakeSupport.daemonThreads("azure-kv-fake-"));
     this.server.setExecutor(executor);
     this.server.start();
   }
@@ -266,10 +261,7 @@ public final class AzureKeyVaultFake implements AutoCloseable {
 
     /** Port to bind on 127.0.0.1; 0 (the default) picks a free one. */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535");
-      }
-      this.port = port;
+      this.port = FakeSupport.checkPort(port);
       return this;
     }
 

@@ -1,9 +1,9 @@
 package dev.envelope.testkit.gcp;
 
 import dev.envelope.testkit.FakeLauncher;
+import dev.envelope.testkit.internal.FakeSupport;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,24 +29,13 @@ public final class GcpFakeLauncher implements FakeLauncher {
 
   @Override
   public Map<String, String> options() {
-    Map<String, String> o = new LinkedHashMap<>();
-    o.put("port", "port on 127.0.0.1 (default: a free port)");
-    return o;
+    return FakeSupport.portOption();
   }
 
   @Override
   public Running start(Map<String, String> options) {
     GcpFakes.Builder b = GcpFakes.builder();
-    options.forEach((k, v) -> {
-      if (!k.equals("port")) {
-        throw new IllegalArgumentException("unknown option --gcp-" + k);
-      }
-      try {
-        b.port(Integer.parseInt(v));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--gcp-port must be a number");
-      }
-    });
+    FakeSupport.applyPortOnly(name(), options, b::port);
     GcpFakes fakes = b.start();
     try {
       fakes.kms().createKey(DEMO_KEY);

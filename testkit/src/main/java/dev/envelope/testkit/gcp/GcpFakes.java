@@ -1,5 +1,6 @@
 package dev.envelope.testkit.gcp;
 
+import dev.envelope.testkit.internal.FakeSupport;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -94,10 +95,7 @@ public final class GcpFakes implements AutoCloseable {
 
     /** Port to bind on 127.0.0.1; 0 (the default) picks a free one. */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535");
-      }
-      this.port = port;
+      this.port = FakeSupport.checkPort(port);
       return this;
     }
 

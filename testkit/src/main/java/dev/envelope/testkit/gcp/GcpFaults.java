@@ -6,11 +6,12 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import dev.envelope.testkit.CallCounter;
+import dev.envelope.testkit.internal.Countdown;
+import dev.envelope.testkit.internal.FakeSupport;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Fault injection and call counters for the Google Cloud fakes. Methods are named by their bare
@@ -26,12 +27,12 @@ public final class GcpFaults {
   private final CallCounter calls = new CallCounter();
   private final Map<String, Failure> failures = new ConcurrentHashMap<>();
   private final Map<String, Duration> latencies = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> corruptions = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> ignoredChecksums = new ConcurrentHashMap<>();
+  private final Map<String, Countdown> corruptions = new ConcurrentHashMap<>();
+  private final Map<String, Countdown> ignoredChecksums = new ConcurrentHashMap<>();
 
   GcpFaults() {}
 
-  private record Failure(Status.Code code, AtomicInteger remaining) {}
+  private record Failure(Status.Code code, Countdown remaining) {}
 
   /**
    * The next {@code times} calls of {@code method} fail with {@code code} (e.g. UNAVAILABLE,
@@ -43,7 +44,7 @@ public final class GcpFaults {
     if (code == Status.Code.OK || times < 0) {
       throw new IllegalArgumentException("need a non-OK code and times >= 0");
     }
-    failures.put(method, new Failure(code, new AtomicInteger(times)));
+    failures.put(method, new Failure(code, new Countdown(times)));
   }
 
   /** Every call of {@code method} fails with {@code code} until {@link #reset()}. */
@@ -78,12 +79,12 @@ public final class GcpFaults {
     counter(ignoredChecksums, method, times);
   }
 
-  private static void counter(Map<String, AtomicInteger> map, String method, int times) {
+  private static void counter(Map<String, Countdown> map, String method, int times) {
     Objects.requireNonNull(method, "method");
     if (times < 0) {
       throw new IllegalArgumentException("times must be >= 0");
     }
-    map.put(method, new AtomicInteger(times));
+    map.put(method, new Countdown(times));
   }
 
   /** Calls of {@code method} received since start or the last {@link #reset()}. */
@@ -116,28 +117,18 @@ public final class GcpFaults {
     return take(ignoredChecksums, method);
   }
 
-  private static boolean take(Map<String, AtomicInteger> map, String method) {
+  private static boolean take(Map<String, Countdown> map, String method) {
     return take(map.get(method)) || take(map.get(ANY));
   }
 
-  private static boolean take(AtomicInteger remaining) {
-    if (remaining == null) {
-      return false;
-    }
-    int n;
-    do {
-      n = remaining.get();
-      if (n <= 0) {
-        return false;
-      }
-    } while (!remaining.compareAndSet(n, n == Integer.MAX_VALUE ? n : n - 1));
-    return true;
+  private static boolean take(Countdown remaining) {
+    return remaining != null && remaining.take();
   }
 
   private Status.Code takeFailure(String method) {
     for (String key : new String[] {method, ANY}) {
       Failure f = failures.get(key);
-      if (f != null && take(f.remaining())) {
+      if (f != null && f.remaining().take()) {
         return f.code();
       }
     }
@@ -156,14 +147,7 @@ public final class GcpFaults {
           ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getBareMethodName();
         calls.record(method);
-        Duration delay = latencyOf(method);
-        if (!delay.isZero()) {
-          try {
-            Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
+        FakeSupport.pause(latencyOf(method));
         Status.Code code = takeFailure(method);
         if (code != null) {
           call.close(Status.fromCode(code).withDescription("injected by the fake"), new Metadata());
