@@ -37,18 +37,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.core.SdkResponse;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsAsyncClient;
 import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.model.DecryptResponse;
-import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
 
 /**
  * The async path of {@link AwsKmsMasterKey} (GenerateDataKey, Encrypt and Decrypt on a real
@@ -311,7 +305,7 @@ class AwsKmsMasterKeyAsyncFakeTest {
   void answerNamingAnotherKey_rejectedAndPlaintextZeroed_asOnTheSyncPath() throws Exception {
     String arn = fake.createKey(REGION);
     String other = fake.createKey(REGION);
-    Forger forger = new Forger();
+    KeyIdForger forger = new KeyIdForger();
     KmsAsyncClient forging = asyncClient(REGION, forger);
     try {
       AwsKmsMasterKey key = AwsKmsMasterKey.builder().keyId(arn).client(sync).asyncClient(forging).build();
@@ -325,29 +319,6 @@ class AwsKmsMasterKeyAsyncFakeTest {
       assertThat(forger.plaintext.get().asByteArrayUnsafe()).containsOnly(0);
     } finally {
       forging.close();
-    }
-  }
-
-  /** Rewrites the KeyId of answers, as a compromised proxy could. */
-  private static final class Forger implements ExecutionInterceptor {
-    volatile String keyId;
-    final AtomicReference<SdkBytes> plaintext = new AtomicReference<>();
-
-    @Override
-    public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
-      SdkResponse r = context.response();
-      if (keyId == null) {
-        return r;
-      }
-      if (r instanceof GenerateDataKeyResponse g) {
-        plaintext.set(g.plaintext());
-        return g.toBuilder().keyId(keyId).build();
-      }
-      if (r instanceof DecryptResponse d) {
-        plaintext.set(d.plaintext());
-        return d.toBuilder().keyId(keyId).build();
-      }
-      return r;
     }
   }
 

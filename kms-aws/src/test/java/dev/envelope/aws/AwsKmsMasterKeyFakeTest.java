@@ -22,21 +22,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.core.SdkResponse;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.model.DecryptResponse;
-import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
 
 /** {@link AwsKmsMasterKey} against the testkit fake: the contract plus faults, forged answers and settings. */
 class AwsKmsMasterKeyFakeTest extends AwsKmsMasterKeyContract {
@@ -229,7 +221,7 @@ class AwsKmsMasterKeyFakeTest extends AwsKmsMasterKeyContract {
   void answerNamingAnotherKey_rejectedAndPlaintextZeroed() {
     String arn = fake.createKey(REGION);
     String other = fake.createKey(REGION);
-    Forger forger = new Forger();
+    KeyIdForger forger = new KeyIdForger();
     try (KmsClient forging = KmsClient.builder().endpointOverride(fake.endpoint()).region(Region.of(REGION))
         .credentialsProvider(CREDENTIALS).httpClientBuilder(UrlConnectionHttpClient.builder())
         .overrideConfiguration(o -> o.addExecutionInterceptor(forger)).build()) {
@@ -243,32 +235,6 @@ class AwsKmsMasterKeyFakeTest extends AwsKmsMasterKeyContract {
       assertThatThrownBy(() -> key.unwrap(w, CONTEXT)).isInstanceOf(KmsException.class);
       assertThat(forger.plaintext.get().asByteArrayUnsafe()).containsOnly(0);
       assertThatThrownBy(() -> key.wrap(SecretBytes.wrap(new byte[32]), CONTEXT)).isInstanceOf(KmsException.class);
-    }
-  }
-
-  /** Rewrites the KeyId of answers, as a compromised proxy could. */
-  private static final class Forger implements ExecutionInterceptor {
-    volatile String keyId;
-    final AtomicReference<SdkBytes> plaintext = new AtomicReference<>();
-
-    @Override
-    public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
-      SdkResponse r = context.response();
-      if (keyId == null) {
-        return r;
-      }
-      if (r instanceof GenerateDataKeyResponse g) {
-        plaintext.set(g.plaintext());
-        return g.toBuilder().keyId(keyId).build();
-      }
-      if (r instanceof DecryptResponse d) {
-        plaintext.set(d.plaintext());
-        return d.toBuilder().keyId(keyId).build();
-      }
-      if (r instanceof software.amazon.awssdk.services.kms.model.EncryptResponse e) {
-        return e.toBuilder().keyId(keyId).build();
-      }
-      return r;
     }
   }
 
